@@ -1,0 +1,68 @@
+// The one place that decides which implementation of an op runs: the CPU fast
+// path or reference (kernels/cpu), or, for tensors on the GPU, the native CUDA
+// kernels or cuDNN/cuBLAS (kernels/cuda, kernels/cudnn). Nothing else in the
+// engine branches on the device. Each function checks its shapes and names the
+// op in its errors; outputs are written, never accumulated, except accumulate().
+#pragma once
+#include <cstdint>
+
+#include "engine/tensor.h"
+#include "kernels/batchnorm2d.h"
+#include "kernels/conv2d.h"
+#include "kernels/maxpool2d.h"
+#include "kernels/optimizer_update.h"
+
+namespace nebula {
+
+// Which GPU implementation runs when tensors are on the GPU.
+enum class Backend { Native, Cudnn };
+void set_backend(Backend backend);
+Backend backend();
+const char* backend_name(Backend backend);
+
+namespace dispatch {
+
+void conv2d_forward(const Conv2dParams& p, const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y);
+void conv2d_backward_data(const Conv2dParams& p, const Tensor& dy, const Tensor& w, Tensor& dx);
+void conv2d_backward_filter(const Conv2dParams& p, const Tensor& x, const Tensor& dy, Tensor& dw, Tensor* dbias);
+
+void dense_forward(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y);
+void dense_backward_data(const Tensor& dy, const Tensor& w, Tensor& dx);
+void dense_backward_weight(const Tensor& x, const Tensor& dy, Tensor& dw, Tensor* dbias);
+
+void maxpool2d_forward(const Pool2dParams& p, const Tensor& x, Tensor& y);
+void maxpool2d_backward(const Pool2dParams& p, const Tensor& x, const Tensor& dy, Tensor& dx);
+
+void relu_forward(const Tensor& x, Tensor& y);
+void relu_backward(const Tensor& y, const Tensor& dy, Tensor& dx);
+void sigmoid_forward(const Tensor& x, Tensor& y);
+void sigmoid_backward(const Tensor& y, const Tensor& dy, Tensor& dx);
+
+void dropout_forward(float rate, uint64_t seed, uint64_t offset, const Tensor& x, Tensor& y);
+void dropout_backward(float rate, uint64_t seed, uint64_t offset, const Tensor& dy, Tensor& dx);
+
+void batchnorm2d_forward_train(const BatchNormParams& p, const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                               Tensor& y, Tensor& save_mean, Tensor& save_invstd, Tensor& running_mean,
+                               Tensor& running_var);
+void batchnorm2d_forward_eval(const BatchNormParams& p, const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                              const Tensor& running_mean, const Tensor& running_var, Tensor& y);
+void batchnorm2d_backward(const BatchNormParams& p, bool training, const Tensor& x, const Tensor& dy,
+                          const Tensor& gamma, const Tensor& save_mean, const Tensor& save_invstd, Tensor& dx,
+                          Tensor& dgamma, Tensor& dbeta);
+
+void global_avg_pool_forward(const Tensor& x, Tensor& y);
+void global_avg_pool_backward(const Tensor& dy, Tensor& dx);
+
+void add_forward(const Tensor& a, const Tensor& b, Tensor& y);
+void accumulate(const Tensor& x, Tensor& y);  // y += x
+
+float mse_forward(const Tensor& p, const Tensor& t);
+void mse_backward(const Tensor& p, const Tensor& t, float dloss, Tensor& dp);
+double sum_squared_error(const Tensor& p, const Tensor& t);
+
+void adamax_update(const AdamaxParams& p, int64_t step, Tensor& w, const Tensor& g, Tensor& m, Tensor& u);
+void adam_update(const AdamParams& p, int64_t step, Tensor& w, const Tensor& g, Tensor& m, Tensor& v);
+void sgd_update(const SgdParams& p, Tensor& w, const Tensor& g, Tensor& velocity);
+
+}  // namespace dispatch
+}  // namespace nebula

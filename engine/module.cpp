@@ -1,0 +1,35 @@
+#include "engine/module.h"
+
+#include "engine/error.h"
+
+namespace nebula {
+
+Variable Module::operator()(const Variable& x) {
+  NEBULA_CHECK(x.defined(), kind(), ": input is undefined");
+  output_shape(x.shape());  // throws, naming the layer, on a shape it cannot take
+  return forward(x);
+}
+
+void Module::train(bool on) {
+  visit([on](Module& m) { m.training_ = on; });
+}
+
+std::vector<NamedParameter> Module::parameters() {
+  std::vector<NamedParameter> out;
+  collect_parameters("", out);
+  return out;
+}
+
+std::vector<NamedBuffer> Module::buffers() {
+  std::vector<NamedBuffer> out;
+  collect_buffers("", out);
+  return out;
+}
+
+int64_t Module::parameter_count() {
+  int64_t n = 0;
+  for (const auto& p : parameters()) n += p.variable.value().numel();
+  return n;
+}
+
+}  // namespace nebula

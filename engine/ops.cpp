@@ -1,0 +1,248 @@
+#include "engine/ops.h"
+
+#include <cmath>
+
+#include "engine/dispatch.h"
+#include "engine/error.h"
+
+namespace nebula {
+
+namespace {
+
+Tensor like(const Tensor& t) { return Tensor(t.shape(), t.device()); }
+
+Conv2dParams conv_geometry(const Variable& x, const Variable& w, const char* what) {
+  NEBULA_CHECK(x.value().rank() == 4, "conv2d: input must be [N, C, H, W], got ", to_string(x.shape()));
+  NEBULA_CHECK(w.value().rank() == 4, "conv2d: weight must be [K, C, R, S], got ", to_string(w.shape()));
+  NEBULA_CHECK(w.value().dim(1) == x.value().dim(1), "conv2d: input ", to_string(x.shape()), " has ",
+               x.value().dim(1), " channels but weight ", to_string(w.shape()), " expects ", w.value().dim(1), " (",
+               what, ")");
+  NEBULA_CHECK(w.value().dim(2) == w.value().dim(3), "conv2d: only square kernels, got ", to_string(w.shape()));
+  return Conv2dParams{};
+}
+
+Variable conv2d_impl(const Variable& x, const Variable& w, const Variable& bias, const Conv2dParams& p) {
+  Tensor y({p.batch, p.out_channels, p.out_h, p.out_w}, x.value().device());
+  const Tensor* b = bias.defined() ? &bias.value() : nullptr;
+  dispatch::conv2d_forward(p, x.value(), w.value(), b, y);
+  Variable out(y, needs_grad({&x, &w, &bias}));
+  if (out.requires_grad()) {
+    record_backward([x, w, bias, p, out]() {
+      if (!out.grad().defined()) return;
+      if (x.requires_grad()) {
+        Tensor dx = like(x.value());
+        dispatch::conv2d_backward_data(p, out.grad(), w.value(), dx);
+        x.accumulate_grad(dx);
+      }
+      if (w.requires_grad() || bias.requires_grad()) {
+        Tensor dw = like(w.value());
+        Tensor db = bias.defined() ? like(bias.value()) : Tensor();
+        dispatch::conv2d_backward_filter(p, x.value(), out.grad(), dw, bias.defined() ? &db : nullptr);
+        if (w.requires_grad()) w.accumulate_grad(dw);
+        if (bias.requires_grad()) bias.accumulate_grad(db);
+      }
+    });
+  }
+  return out;
+}
+
+int dim(const Variable& v, int i) { return static_cast<int>(v.value().dim(i)); }
+
+}  // namespace
+
+Variable conv2d(const Variable& x, const Variable& w, const Variable& bias, int stride, Padding padding) {
+  conv_geometry(x, w, padding == Padding::Same ? "same padding" : "valid padding");
+  return conv2d_impl(x, w, bias,
+                     conv2d_params(dim(x, 0), dim(x, 1), dim(x, 2), dim(x, 3), dim(w, 0), dim(w, 2), stride, padding));
+}
+
+Variable conv2d(const Variable& x, const Variable& w, const Variable& bias, int stride, int pad) {
+  conv_geometry(x, w, "explicit padding");
+  return conv2d_impl(x, w, bias,
+                     conv2d_params_padded(dim(x, 0), dim(x, 1), dim(x, 2), dim(x, 3), dim(w, 0), dim(w, 2), stride, pad));
+}
+
+Variable maxpool2d(const Variable& x, int kernel, int stride, int pad) {
+  NEBULA_CHECK(x.value().rank() == 4, "maxpool2d: input must be [N, C, H, W], got ", to_string(x.shape()));
+  Pool2dParams p = pool2d_params(dim(x, 0), dim(x, 1), dim(x, 2), dim(x, 3), kernel, stride, pad);
+  Tensor y({p.batch, p.channels, p.out_h, p.out_w}, x.value().device());
+  dispatch::maxpool2d_forward(p, x.value(), y);
+  Variable out(y, needs_grad({&x}));
+  if (out.requires_grad()) {
+    record_backward([x, p, out]() {
+      if (!out.grad().defined()) return;
+      Tensor dx = like(x.value());
+      dispatch::maxpool2d_backward(p, x.value(), out.grad(), dx);
+      x.accumulate_grad(dx);
+    });
+  }
+  return out;
+}
+
+Variable dense(const Variable& x, const Variable& w, const Variable& bias) {
+  Tensor y({x.value().dim(0), w.value().dim(0)}, x.value().device());
+  const Tensor* b = bias.defined() ? &bias.value() : nullptr;
+  dispatch::dense_forward(x.value(), w.value(), b, y);
+  Variable out(y, needs_grad({&x, &w, &bias}));
+  if (out.requires_grad()) {
+    record_backward([x, w, bias, out]() {
+      if (!out.grad().defined()) return;
+      if (x.requires_grad()) {
+        Tensor dx = like(x.value());
+        dispatch::dense_backward_data(out.grad(), w.value(), dx);
+        x.accumulate_grad(dx);
+      }
+      if (w.requires_grad() || bias.requires_grad()) {
+        Tensor dw = like(w.value());
+        Tensor db = bias.defined() ? like(bias.value()) : Tensor();
+        dispatch::dense_backward_weight(x.value(), out.grad(), dw, bias.defined() ? &db : nullptr);
+        if (w.requires_grad()) w.accumulate_grad(dw);
+        if (bias.requires_grad()) bias.accumulate_grad(db);
+      }
+    });
+  }
+  return out;
+}
+
+namespace {
+// relu and sigmoid share a shape: backward needs only the output.
+template <typename Forward, typename Backward>
+Variable activation(const Variable& x, Forward forward, Backward backward) {
+  Tensor y = like(x.value());
+  forward(x.value(), y);
+  Variable out(y, needs_grad({&x}));
+  if (out.requires_grad()) {
+    record_backward([x, out, backward]() {
+      if (!out.grad().defined()) return;
+      Tensor dx = like(x.value());
+      backward(out.value(), out.grad(), dx);
+      x.accumulate_grad(dx);
+    });
+  }
+  return out;
+}
+}  // namespace
+
+Variable relu(const Variable& x) { return activation(x, dispatch::relu_forward, dispatch::relu_backward); }
+Variable sigmoid(const Variable& x) { return activation(x, dispatch::sigmoid_forward, dispatch::sigmoid_backward); }
+
+Variable dropout(const Variable& x, float rate, uint64_t seed, uint64_t offset) {
+  if (rate == 0.0f) return x;
+  Tensor y = like(x.value());
+  dispatch::dropout_forward(rate, seed, offset, x.value(), y);
+  Variable out(y, needs_grad({&x}));
+  if (out.requires_grad()) {
+    record_backward([x, out, rate, seed, offset]() {
+      if (!out.grad().defined()) return;
+      Tensor dx = like(x.value());
+      dispatch::dropout_backward(rate, seed, offset, out.grad(), dx);
+      x.accumulate_grad(dx);
+    });
+  }
+  return out;
+}
+
+Variable batchnorm2d(const Variable& x, const Variable& gamma, const Variable& beta, Tensor& running_mean,
+                     Tensor& running_var, bool training, float momentum, float eps) {
+  NEBULA_CHECK(x.value().rank() == 4, "batchnorm2d: input must be [N, C, H, W], got ", to_string(x.shape()));
+  BatchNormParams p;
+  p.batch = dim(x, 0);
+  p.channels = dim(x, 1);
+  p.spatial = dim(x, 2) * dim(x, 3);
+  p.eps = eps;
+  p.momentum = momentum;
+  Device device = x.value().device();
+  Tensor y = like(x.value());
+  Tensor save_mean({p.channels}, device), save_invstd({p.channels}, device);
+  if (training) {
+    NEBULA_CHECK(int64_t(p.batch) * p.spatial > 1, "batchnorm2d: training needs more than one value per channel, got ",
+                 to_string(x.shape()));
+    dispatch::batchnorm2d_forward_train(p, x.value(), gamma.value(), beta.value(), y, save_mean, save_invstd,
+                                        running_mean, running_var);
+  } else {
+    dispatch::batchnorm2d_forward_eval(p, x.value(), gamma.value(), beta.value(), running_mean, running_var, y);
+  }
+  Variable out(y, needs_grad({&x, &gamma, &beta}));
+  if (out.requires_grad()) {
+    if (!training) {
+      // Backward in eval mode normalises with the running statistics as they are now.
+      std::vector<float> var = running_var.to_vector(), invstd(p.channels);
+      for (int c = 0; c < p.channels; ++c) invstd[c] = 1.0f / std::sqrt(var[c] + eps);
+      save_mean = running_mean.clone();
+      save_invstd = Tensor::from_vector({p.channels}, invstd, device);
+    }
+    record_backward([x, gamma, beta, out, p, training, save_mean, save_invstd]() {
+      if (!out.grad().defined()) return;
+      Tensor dx = like(x.value()), dgamma = like(gamma.value()), dbeta = like(beta.value());
+      dispatch::batchnorm2d_backward(p, training, x.value(), out.grad(), gamma.value(), save_mean, save_invstd, dx,
+                                     dgamma, dbeta);
+      if (x.requires_grad()) x.accumulate_grad(dx);
+      if (gamma.requires_grad()) gamma.accumulate_grad(dgamma);
+      if (beta.requires_grad()) beta.accumulate_grad(dbeta);
+    });
+  }
+  return out;
+}
+
+Variable global_avg_pool(const Variable& x) {
+  Tensor y({x.value().dim(0), x.value().dim(1)}, x.value().device());
+  dispatch::global_avg_pool_forward(x.value(), y);
+  Variable out(y, needs_grad({&x}));
+  if (out.requires_grad()) {
+    record_backward([x, out]() {
+      if (!out.grad().defined()) return;
+      Tensor dx = like(x.value());
+      dispatch::global_avg_pool_backward(out.grad(), dx);
+      x.accumulate_grad(dx);
+    });
+  }
+  return out;
+}
+
+Variable add(const Variable& a, const Variable& b) {
+  Tensor y = like(a.value());
+  dispatch::add_forward(a.value(), b.value(), y);
+  Variable out(y, needs_grad({&a, &b}));
+  if (out.requires_grad()) {
+    record_backward([a, b, out]() {
+      if (!out.grad().defined()) return;
+      // Each input gets its own copy: accumulate_grad may keep the tensor it is given.
+      if (a.requires_grad()) a.accumulate_grad(out.grad().clone());
+      if (b.requires_grad()) b.accumulate_grad(out.grad().clone());
+    });
+  }
+  return out;
+}
+
+Variable flatten(const Variable& x) {
+  NEBULA_CHECK(x.value().rank() >= 1, "flatten: needs at least one dimension");
+  int64_t n = x.value().dim(0);
+  Variable out(x.value().reshape({n, n ? x.value().numel() / n : 0}), needs_grad({&x}));
+  if (out.requires_grad()) {
+    record_backward([x, out]() {
+      if (!out.grad().defined()) return;
+      x.accumulate_grad(out.grad().clone().reshape(x.shape()));
+    });
+  }
+  return out;
+}
+
+Variable mse_loss(const Variable& prediction, const Variable& target) {
+  NEBULA_CHECK(prediction.shape() == target.shape(), "mse loss: prediction ", to_string(prediction.shape()),
+               " and target ", to_string(target.shape()), " differ");
+  NEBULA_CHECK(!target.requires_grad(), "mse loss: gradients with respect to the target are not supported");
+  float loss = dispatch::mse_forward(prediction.value(), target.value());
+  Variable out(Tensor::full({1}, loss, prediction.value().device()), needs_grad({&prediction}));
+  if (out.requires_grad()) {
+    record_backward([prediction, target, out]() {
+      if (!out.grad().defined()) return;
+      float dloss = out.grad().to_vector()[0];
+      Tensor dp = like(prediction.value());
+      dispatch::mse_backward(prediction.value(), target.value(), dloss, dp);
+      prediction.accumulate_grad(dp);
+    });
+  }
+  return out;
+}
+
+}  // namespace nebula

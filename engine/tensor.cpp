@@ -1,0 +1,70 @@
+#include "engine/tensor.h"
+
+#include <algorithm>
+
+#include "engine/error.h"
+
+namespace nebula {
+
+Storage::Storage(Device device, size_t count)
+    : device_(device), count_(count), data_(static_cast<float*>(allocate(device, count * sizeof(float)))) {}
+
+Storage::~Storage() { release(device_, data_); }
+
+Tensor::Tensor(Shape shape, Device device)
+    : shape_(std::move(shape)), storage_(std::make_shared<Storage>(device, nebula::numel(shape_))) {
+  for (int64_t d : shape_) NEBULA_CHECK(d >= 0, "negative dimension in shape ", to_string(shape_));
+}
+
+Tensor Tensor::zeros(Shape shape, Device device) { return full(std::move(shape), 0.0f, device); }
+
+Tensor Tensor::full(Shape shape, float value, Device device) {
+  Tensor t(std::move(shape), device);
+  t.fill(value);
+  return t;
+}
+
+Tensor Tensor::from_vector(Shape shape, const std::vector<float>& values, Device device) {
+  NEBULA_CHECK(nebula::numel(shape) == static_cast<int64_t>(values.size()), "shape ", to_string(shape),
+               " needs ", nebula::numel(shape), " values, got ", values.size());
+  Tensor t(std::move(shape), device);
+  copy_bytes(t.data(), device, values.data(), Device::CPU, values.size() * sizeof(float));
+  return t;
+}
+
+Tensor Tensor::reshape(Shape shape) const {
+  NEBULA_CHECK(nebula::numel(shape) == numel(), "cannot reshape ", to_string(shape_), " to ", to_string(shape));
+  Tensor view = *this;
+  view.shape_ = std::move(shape);
+  return view;
+}
+
+Tensor Tensor::clone() const { return to(device()); }
+
+Tensor Tensor::to(Device target) const {
+  Tensor out(shape_, target);
+  out.copy_from(*this);
+  return out;
+}
+
+std::vector<float> Tensor::to_vector() const {
+  std::vector<float> values(numel());
+  copy_bytes(values.data(), Device::CPU, data(), device(), values.size() * sizeof(float));
+  return values;
+}
+
+void Tensor::copy_from(const Tensor& other) {
+  NEBULA_CHECK(other.numel() == numel(), "copy of ", to_string(other.shape()), " into ", to_string(shape_));
+  copy_bytes(data(), device(), other.data(), other.device(), numel() * sizeof(float));
+}
+
+void Tensor::fill(float value) {
+  if (device() == Device::CPU) {
+    std::fill(data(), data() + numel(), value);
+  } else {
+    std::vector<float> host(numel(), value);
+    copy_bytes(data(), device(), host.data(), Device::CPU, host.size() * sizeof(float));
+  }
+}
+
+}  // namespace nebula

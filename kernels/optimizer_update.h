@@ -1,0 +1,34 @@
+// Optimizer updates over n parameters w with gradients g, step t >= 1 (1-based).
+//   Adamax, Keras rule: m = b1 m + (1-b1) g;  u = max(b2 u, |g|);
+//                       w -= lr m / ((1 - b1^t) (u + eps))
+//   Adamax, PyTorch:    m = b1 m + (1-b1) g;  u = max(b2 u, |g| + eps);
+//                       w -= lr m / ((1 - b1^t) u)
+//   Adam (PyTorch):     m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;
+//                       w -= lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+//   SGD with momentum:  v = mu v + g;  w -= lr v  (PyTorch's form; mu = 0 is plain SGD)
+// Weight decay, when set, adds wd * w to g first (L2, as torch.optim does).
+#pragma once
+#include <cstdint>
+
+namespace nebula {
+
+struct AdamaxParams {
+  float lr = 1e-3f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-7f, weight_decay = 0.0f;
+  bool eps_inside_max = false;  // false: Keras's rule; true: PyTorch's
+};
+
+struct AdamParams {
+  float lr = 1e-3f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f, weight_decay = 0.0f;
+};
+
+struct SgdParams {
+  float lr = 1e-2f, momentum = 0.0f, weight_decay = 0.0f;
+};
+
+namespace ref {
+void adamax_update(const AdamaxParams& p, int64_t step, int64_t n, float* w, const float* g, float* m, float* u);
+void adam_update(const AdamParams& p, int64_t step, int64_t n, float* w, const float* g, float* m, float* v);
+void sgd_update(const SgdParams& p, int64_t n, float* w, const float* g, float* velocity);
+}  // namespace ref
+
+}  // namespace nebula
