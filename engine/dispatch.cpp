@@ -63,6 +63,7 @@ int64_t bn_size(const BatchNormParams& p) { return int64_t(p.batch) * p.channels
 void set_backend(Backend backend) { current_backend = backend; }
 Backend backend() { return current_backend; }
 const char* backend_name(Backend backend) { return backend == Backend::Native ? "native" : "cudnn"; }
+bool cuda_backend_built() { return false; }
 
 namespace dispatch {
 

@@ -19,6 +19,8 @@ enum class Backend { Native, Cudnn };
 void set_backend(Backend backend);
 Backend backend();
 const char* backend_name(Backend backend);
+// Whether this build carries the CUDA kernels (a GPU is probed separately: device.h).
+bool cuda_backend_built();
 
 namespace dispatch {
 

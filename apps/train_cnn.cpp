@@ -1,0 +1,43 @@
+// train_cnn: trains one of the study's CNNs (or a model file) on Galaxy Zoo
+// images and writes checkpoints, history.csv, curves.svg and summary.json.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "apps/trainer.h"
+#include "engine/error.h"
+
+int main(int argc, char** argv) {
+  nebula::TrainConfig c;
+  CLI::App app{"Train a CNN to predict Galaxy Zoo morphology probabilities."};
+  app.add_option("--data", c.data_dir, "Kaggle layout: DIR/training_solutions_rev1.csv, DIR/images_training_rev1/");
+  app.add_option("--images", c.images_dir, "folder of <GalaxyID>.jpg (with --labels)");
+  app.add_option("--labels", c.labels_path, "label CSV: GalaxyID and any subset of the 37 Class columns");
+  app.add_option("--model", c.model, "cnn1, cnn2, cnn3, or a model file")->capture_default_str();
+  app.add_option("--weights", c.weights, "pretrained backbone weights (.pth or .safetensors)");
+  app.add_option("--epochs", c.epochs)->capture_default_str();
+  app.add_option("--batch", c.batch)->capture_default_str();
+  app.add_option("--lr", c.lr, "Adamax learning rate")->capture_default_str();
+  app.add_option("--seed", c.seed, "one seed for the split, weights, shuffles, augmentation and dropout")
+      ->capture_default_str();
+  app.add_option("--limit", c.limit, "use at most this many rows (a seeded random subset)");
+  app.add_option("--split", c.split, "train/validation/test as counts (8000/2000/2000) or fractions")
+      ->capture_default_str();
+  app.add_option("--input-size", c.input_size, "input side in pixels (default: the model's: 100 cnn1, 70 others)");
+  app.add_option("--crop", c.crop, "centre crop of the 424x424 frame before resizing (default: the model's; 0 none)");
+  app.add_flag("!--no-augment", c.augment, "train without the Keras augmentation");
+  app.add_option("--workers", c.workers, "loader threads (default: every core)");
+  app.add_flag("--cache", c.cache, "keep decoded images in memory between epochs");
+  app.add_option("--device", c.device, "cpu, cuda or auto (cuda where a GPU is present)")->capture_default_str();
+  app.add_option("--backend", c.backend, "GPU kernels: native or cudnn")->capture_default_str();
+  app.add_option("--out", c.out_dir, "output folder")->capture_default_str();
+  app.add_flag("--resume", c.resume, "continue the run in --out from its last checkpoint");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    nebula::TrainResult result = nebula::train(c);
+    return result.stopped_on_nan ? 2 : 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "train_cnn: %s\n", e.what());
+    return 1;
+  }
+}

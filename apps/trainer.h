@@ -1,0 +1,49 @@
+// The training job behind train_cnn: data set and split, model, loaders,
+// Adamax, the epoch loop with validation, checkpoints (last and best), the
+// history and curves, the final test evaluation and summary.json. A killed run
+// resumes exactly from its last checkpoint: the split, the shuffles, the
+// augmentations and the dropout masks are all functions of (seed, epoch, ...).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nebula {
+
+struct TrainConfig {
+  std::string data_dir;     // Kaggle layout; or images_dir + labels_path
+  std::string images_dir, labels_path;
+  std::string model = "cnn1";
+  std::string weights;      // pretrained backbone (.pth or .safetensors)
+  bool freeze_backbone = false;
+  float backbone_lr = 0;    // 0: the same as lr
+  int epochs = 20;
+  int batch = 100;
+  float lr = 1e-3f;
+  uint64_t seed = 0;
+  size_t limit = 0;
+  std::string split = "0.8/0.1/0.1";
+  int input_size = 0;       // 0: the model's
+  int crop = -1;            // -1: the model's; 0: none
+  bool augment = true;
+  int workers = 0;          // 0: every core
+  bool cache = false;
+  std::string device = "auto";
+  std::string backend = "native";
+  std::string out_dir = "out/run";
+  bool resume = false;
+  bool quiet = false;       // no progress bars (tests)
+};
+
+struct TrainResult {
+  int epochs_run = 0;
+  double val_rmse = 0, best_val_rmse = 0, test_rmse = 0, mean_predictor_test_rmse = 0;
+  double images_per_second = 0, seconds = 0;
+  bool stopped_on_nan = false;
+};
+
+// Runs the job; prints its progress on stderr and its results on stdout.
+// Throws nebula::Error on bad input (the message names the file and problem).
+TrainResult train(const TrainConfig& config);
+
+}  // namespace nebula
