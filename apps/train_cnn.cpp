@@ -13,8 +13,10 @@ int main(int argc, char** argv) {
   app.add_option("--data", c.data_dir, "Kaggle layout: DIR/training_solutions_rev1.csv, DIR/images_training_rev1/");
   app.add_option("--images", c.images_dir, "folder of <GalaxyID>.jpg (with --labels)");
   app.add_option("--labels", c.labels_path, "label CSV: GalaxyID and any subset of the 37 Class columns");
-  app.add_option("--model", c.model, "cnn1, cnn2, cnn3, or a model file")->capture_default_str();
+  app.add_option("--model", c.model, "cnn1, cnn2, cnn3, resnet18, resnet34, resnet50, or a model file")->capture_default_str();
   app.add_option("--weights", c.weights, "pretrained backbone weights (.pth or .safetensors)");
+  app.add_flag("--freeze-backbone", c.freeze_backbone, "train the head only; the imported backbone stays fixed");
+  app.add_option("--backbone-lr", c.backbone_lr, "the backbone's own learning rate (default: --lr)");
   app.add_option("--epochs", c.epochs)->capture_default_str();
   app.add_option("--batch", c.batch)->capture_default_str();
   app.add_option("--lr", c.lr, "Adamax learning rate")->capture_default_str();

@@ -19,6 +19,7 @@
 #include "engine/ops.h"
 #include "engine/optimizer.h"
 #include "engine/random.h"
+#include "models/import_weights.h"
 #include "models/model_file.h"
 
 namespace nebula {
@@ -117,7 +118,6 @@ std::vector<std::pair<std::string, double>> question_rmse(const RmseMeter& meter
 
 TrainResult train(const TrainConfig& c) {
   NEBULA_CHECK(c.epochs > 0 && c.batch > 0 && c.lr > 0, "--epochs, --batch and --lr must be positive");
-  NEBULA_CHECK(c.weights.empty(), "--weights: importing pretrained weights is not in this build yet");
   NEBULA_CHECK(c.backend == "native" || c.backend == "cudnn", "--backend must be native or cudnn, got '", c.backend,
                "'");
   set_backend(c.backend == "native" ? Backend::Native : Backend::Cudnn);
@@ -136,7 +136,16 @@ TrainResult train(const TrainConfig& c) {
   Model model = load_model(c.model, outputs, c.input_size, c.input_size);
   if (c.crop >= 0) model.spec.crop = c.crop;
   Sequential& net = *model.network;
+  if (!c.weights.empty()) {
+    ImportReport report = import_weights(c.weights, model, ImportOptions{c.freeze_backbone});
+    for (const std::string& note : report.notes()) std::fprintf(stderr, "%s\n", note.c_str());
+  }
+  NEBULA_CHECK(!(c.freeze_backbone || c.backbone_lr > 0) || model.spec.head_layer >= 0,
+               "--freeze-backbone and --backbone-lr need a model with a 'head' line (", c.model, " has none)");
+  NEBULA_CHECK(!c.freeze_backbone || !c.weights.empty(), "--freeze-backbone needs --weights");
   std::vector<ParameterGroup> groups = single_group(net);
+  if (c.backbone_lr > 0)
+    groups = {ParameterGroup{backbone_parameters(model), c.backbone_lr}, ParameterGroup{head_parameters(model), 0.0f}};
   Adamax optimizer(groups, AdamaxParams{c.lr});
 
   data::LoaderOptions loader_options;
@@ -187,6 +196,9 @@ TrainResult train(const TrainConfig& c) {
   size_t train_images = 0;
   for (int epoch = first_epoch; epoch <= c.epochs; ++epoch) {
     net.train();
+    // A frozen backbone keeps its batch-norm statistics too.
+    if (c.freeze_backbone)
+      for (int i = 0; i < model.spec.head_layer; ++i) net.at(i).eval();
     train_loader.start_epoch(epoch);
     ProgressBar bar("epoch " + std::to_string(epoch) + "/" + std::to_string(c.epochs),
                     train_loader.batches_per_epoch());

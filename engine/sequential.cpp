@@ -26,6 +26,11 @@ Shape Sequential::output_shape(const Shape& input) const {
   return shape;
 }
 
+std::string Sequential::describe() const {
+  if (!description_.empty()) return description_;
+  return "Sequential(" + std::to_string(children_.size()) + " layers)";
+}
+
 void Sequential::collect_parameters(const std::string& prefix, std::vector<NamedParameter>& out) {
   for (auto& [name, child] : children_) child->collect_parameters(child_prefix(prefix, name), out);
 }
@@ -57,11 +62,13 @@ std::string Sequential::summary(const Shape& input) const {
   return out.str();
 }
 
-Residual::Residual(ModulePtr body, ModulePtr shortcut, std::string body_name, std::string shortcut_name)
+Residual::Residual(ModulePtr body, ModulePtr shortcut, std::string body_name, std::string shortcut_name,
+                   bool relu_after)
     : body_(std::move(body)),
       shortcut_(std::move(shortcut)),
       body_prefix_(std::move(body_name)),
-      shortcut_prefix_(std::move(shortcut_name)) {
+      shortcut_prefix_(std::move(shortcut_name)),
+      relu_after_(relu_after) {
   NEBULA_CHECK(body_ != nullptr, "Residual: the body is missing");
 }
 
@@ -71,6 +78,12 @@ Shape Residual::output_shape(const Shape& input) const {
   NEBULA_CHECK(main == side, "Residual: the body gives ", to_string(main), " but the shortcut gives ",
                to_string(side), " for input ", to_string(input));
   return main;
+}
+
+std::string Residual::describe() const {
+  std::string text = "Residual(" + body_->describe();
+  text += shortcut_ ? " + " + shortcut_->describe() : " + identity";
+  return text + (relu_after_ ? ", relu)" : ")");
 }
 
 void Residual::collect_parameters(const std::string& prefix, std::vector<NamedParameter>& out) {
@@ -92,7 +105,8 @@ void Residual::visit(const std::function<void(Module&)>& f) {
 Variable Residual::forward(const Variable& x) {
   Variable main = (*body_)(x);
   Variable side = shortcut_ ? (*shortcut_)(x) : x;
-  return add(main, side);
+  Variable sum = add(main, side);
+  return relu_after_ ? relu(sum) : sum;
 }
 
 }  // namespace nebula

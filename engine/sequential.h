@@ -16,6 +16,10 @@ class Sequential : public Module {
 
   const char* kind() const override { return "Sequential"; }
   Shape output_shape(const Shape& input) const override;
+  // The description set by the builder (e.g. "2 BasicBlocks, 64 channels"), or
+  // "Sequential(N layers)".
+  std::string describe() const override;
+  void set_description(std::string text) { description_ = std::move(text); }
   void collect_parameters(const std::string& prefix, std::vector<NamedParameter>& out) override;
   void collect_buffers(const std::string& prefix, std::vector<NamedBuffer>& out) override;
   void visit(const std::function<void(Module&)>& f) override;
@@ -31,16 +35,19 @@ class Sequential : public Module {
 
  private:
   std::vector<std::pair<std::string, ModulePtr>> children_;
+  std::string description_;
 };
 
 // Residual: y = body(x) + shortcut(x), the shortcut being the identity when
-// absent (torchvision's BasicBlock and Bottleneck before their final ReLU).
+// absent; with relu_after, y = relu(body(x) + shortcut(x)), which is
+// torchvision's BasicBlock and Bottleneck whole.
 class Residual : public Module {
  public:
   Residual(ModulePtr body, ModulePtr shortcut = nullptr, std::string body_name = "",
-           std::string shortcut_name = "downsample");
+           std::string shortcut_name = "downsample", bool relu_after = false);
   const char* kind() const override { return "Residual"; }
   Shape output_shape(const Shape& input) const override;
+  std::string describe() const override;
   void collect_parameters(const std::string& prefix, std::vector<NamedParameter>& out) override;
   void collect_buffers(const std::string& prefix, std::vector<NamedBuffer>& out) override;
   void visit(const std::function<void(Module&)>& f) override;
@@ -51,6 +58,7 @@ class Residual : public Module {
  private:
   ModulePtr body_, shortcut_;
   std::string body_prefix_, shortcut_prefix_;
+  bool relu_after_;
 };
 
 }  // namespace nebula

@@ -7,11 +7,24 @@
 //   conv FILTERS KERNEL [stride=S] [same|valid|pad=P] [nobias] [relu|sigmoid]
 //   maxpool KERNEL [stride=S] [pad=P]
 //   batchnorm [relu]
+//   stage basic|bottleneck CHANNELS [blocks=N] [stride=S]
+//                                  N torchvision ResNet blocks (BasicBlock, or
+//                                  Bottleneck giving 4 x CHANNELS), the first with
+//                                  stride S and a 1x1 projection shortcut when needed
 //   relu | sigmoid | flatten | gap
 //   dropout RATE
 //   dense UNITS|outputs [nobias] [relu|sigmoid]   'outputs': one unit per label column
+//   head                           the layers after this line are the task head:
+//                                  weight import leaves them as initialised; the
+//                                  layers before it are the backbone
 //
-// Built-in models (cnn1, cnn2, cnn3) are such files, compiled into the program.
+// Every layer line takes name=NAME: its parameters are then keyed "NAME.weight"
+// (unnamed layers are numbered), so a model's keys can match torchvision's
+// state_dict ("layer1.0.conv1.weight"); an activation flag on the line adds an
+// unnamed layer after it.
+//
+// Built-in models (cnn1-3, resnet18/34/50 with the Galaxy Zoo head and
+// resnet18/34/50-imagenet with the 1000-way head) are such files, compiled in.
 #pragma once
 #include <memory>
 #include <string>
@@ -26,6 +39,7 @@ struct ModelSpec {
   std::string source;  // the model file's text, kept so a checkpoint can rebuild the model
   int channels = 3, height = 0, width = 0;
   int crop = 0;        // 0: the whole frame
+  int head_layer = -1; // index of the first head layer in the network; -1: no head line
 };
 
 struct Model {
@@ -40,6 +54,13 @@ Model parse_model(const std::string& text, const std::string& origin, int output
 
 // A built-in name (cnn1, cnn2, cnn3) or a path to a model file.
 Model load_model(const std::string& name_or_path, int outputs, int height = 0, int width = 0);
+
+// The parameters of the layers before the head line (all of them when there is
+// none), and of the head. Names as in parameters() ("layer1.0.conv1.weight").
+std::vector<NamedParameter> backbone_parameters(Model& model);
+std::vector<NamedParameter> head_parameters(Model& model);
+// Whether a parameter or buffer key belongs to a head layer.
+bool in_head(const Model& model, const std::string& key);
 
 std::vector<std::string> builtin_model_names();
 // The text of a built-in model, or "" when there is none of that name.
