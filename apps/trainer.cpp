@@ -114,6 +114,17 @@ std::vector<std::pair<std::string, double>> question_rmse(const RmseMeter& meter
   return out;
 }
 
+// Which GalaxyIDs went where, so another tool (benchmarks/train_pytorch.py) can
+// train and score on exactly the same images.
+void write_split(const std::string& path, const data::Dataset& d, const data::Split& split) {
+  std::string csv = "GalaxyID,part\n";
+  const std::pair<const char*, const std::vector<size_t>*> parts[] = {
+      {"train", &split.train}, {"validation", &split.validation}, {"test", &split.test}};
+  for (const auto& [name, rows] : parts)
+    for (size_t row : *rows) csv += std::to_string(d.ids[row]) + "," + name + "\n";
+  data::write_file_atomic(path, csv);
+}
+
 }  // namespace
 
 TrainResult train(const TrainConfig& c) {
@@ -170,6 +181,8 @@ TrainResult train(const TrainConfig& c) {
                                  {"input_size", std::to_string(model.spec.height)},
                                  {"crop", std::to_string(model.spec.crop)},
                                  {"seed", std::to_string(c.seed)}};
+
+  write_split(c.out_dir + "/split.csv", dataset, split);
 
   std::vector<EpochRecord> history;
   double best_val = INFINITY;

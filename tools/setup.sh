@@ -12,6 +12,9 @@ packages=(
   libturbojpeg0-dev
   libcli11-dev
   libstb-dev
+  # PyTorch (CPU) regenerates the ResNet parity fixtures and runs the
+  # comparison scripts; the tests skip those checks where it is absent.
+  python3-torch python3-torchvision python3-pil
 )
 
 missing=()
