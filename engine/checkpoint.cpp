@@ -130,8 +130,8 @@ CheckpointMetadata load_checkpoint(const std::string& path, Module& model, Optim
     if (!file.contains(key)) {
       missing.push_back(key);
     } else if (file.at(key).shape() != tensor.shape()) {
-      wrong_shape.push_back(key + " is " + to_string(file.at(key).shape()) + " in the file, " +
-                            to_string(tensor.shape()) + " in the model");
+      wrong_shape.push_back(key + " (file " + to_string(file.at(key).shape()) + ", model " +
+                            to_string(tensor.shape()) + ")");
     }
   }
   for (const SafetensorsEntry& e : file.entries()) {

@@ -8,11 +8,11 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 #include "engine/error.h"
 
@@ -233,12 +233,17 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& p
 }
 
 SafetensorsFile read_safetensors(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   SAFETENSORS_CHECK(in.good(), path, "cannot be opened: ", std::strerror(errno));
-  std::ostringstream contents;
-  contents << in.rdbuf();
-  SAFETENSORS_CHECK(!in.bad(), path, "could not be read: ", std::strerror(errno));
-  return parse_safetensors(contents.str(), path);
+  std::error_code error;
+  SAFETENSORS_CHECK(std::filesystem::is_regular_file(path, error), path, "is not a regular file");
+  const std::streamoff size = in.tellg();
+  SAFETENSORS_CHECK(size >= 0, path, "cannot be read: its size is unknown");
+  std::string bytes(size_t(size), '\0');
+  in.seekg(0);
+  in.read(bytes.data(), size);
+  SAFETENSORS_CHECK(in.gcount() == size, path, "could not be read: ", in.gcount(), " of ", size, " bytes");
+  return parse_safetensors(bytes, path);
 }
 
 namespace {
