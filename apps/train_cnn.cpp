@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   app.add_option("--lr", c.lr, "Adamax learning rate")->capture_default_str();
   app.add_option("--seed", c.seed, "one seed for the split, weights, shuffles, augmentation and dropout")
       ->capture_default_str();
+  app.add_option("--split-seed", c.split_seed, "seed of the split alone (default: --seed), to compare seeds on one split");
   app.add_option("--limit", c.limit, "use at most this many rows (a seeded random subset)");
   app.add_option("--split", c.split, "train/validation/test as counts (8000/2000/2000) or fractions")
       ->capture_default_str();

@@ -138,7 +138,7 @@ TrainResult train(const TrainConfig& c) {
   NEBULA_CHECK(dataset.rows() > 0, "the data set has no usable rows");
   for (const std::string& warning : data::describe(dataset.tree, dataset.labels_path))
     std::fprintf(stderr, "warning: %s\n", warning.c_str());
-  data::Split split = data::make_split(dataset.rows(), data::SplitSpec::parse(c.split, c.limit, c.seed));
+  data::Split split = data::make_split(dataset.rows(), data::SplitSpec::parse(c.split, c.limit, c.split_seed >= 0 ? uint64_t(c.split_seed) : c.seed));
   NEBULA_CHECK(!split.train.empty() && !split.validation.empty(), "the split '", c.split,
                "' leaves no training or no validation rows");
 

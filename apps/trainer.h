@@ -21,6 +21,7 @@ struct TrainConfig {
   int batch = 100;
   float lr = 1e-3f;
   uint64_t seed = 0;
+  int64_t split_seed = -1;  // -1: the same as seed
   size_t limit = 0;
   std::string split = "0.8/0.1/0.1";
   int input_size = 0;       // 0: the model's
