@@ -10,6 +10,7 @@ packages=(
   nlohmann-json3-dev
   libzip-dev
   libturbojpeg0-dev
+  libjpeg62-turbo-dev  # libjpeg-turbo's libjpeg API: the loader decodes only a crop's window
   libcli11-dev
   libstb-dev
   # PyTorch (CPU) regenerates the ResNet parity fixtures and runs the

@@ -1,0 +1,123 @@
+// The label file: valid subsets parse, every malformation is refused with the
+// file, line and column, and the decision-tree sums are checked.
+#include <gtest/gtest.h>
+
+#include "data/labels.h"
+#include "data_test_util.h"
+#include "engine/error.h"
+
+namespace nebula::data {
+namespace {
+
+std::string error_of(const std::string& text) {
+  try {
+    parse_labels(text, "labels.csv");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Labels, ClassNamesFollowTheTree) {
+  ASSERT_EQ(class_names().size(), 37u);
+  EXPECT_EQ(class_names()[0], "Class1.1");
+  EXPECT_EQ(class_names()[36], "Class11.6");
+  EXPECT_EQ(class_index("Class8.7"), 24);
+  EXPECT_EQ(class_index("Class12.1"), -1);
+  int total = 0;
+  for (const Question& q : questions()) total += q.count;
+  EXPECT_EQ(total, 37);
+}
+
+TEST(Labels, ParsesASubsetOfColumns) {
+  LabelTable t = parse_labels(
+      "GalaxyID,Class1.1,Class1.2,Class1.3,Class7.1\r\n100008,0.25,0.75,0.0,0.25\r\n100023,0.5,0.4,0.1,0.5\r\n\r\n",
+      "labels.csv");
+  ASSERT_EQ(t.rows(), 2u);
+  ASSERT_EQ(t.num_columns(), 4u);
+  EXPECT_EQ(t.class_indices[3], 15);
+  EXPECT_EQ(t.ids[1], 100023);
+  EXPECT_EQ(t.lines[1], 3);
+  EXPECT_FLOAT_EQ(t.row(1)[2], 0.1f);
+}
+
+TEST(Labels, RefusesMalformedFilesNamingLineAndColumn) {
+  const std::string header = "GalaxyID,Class1.1,Class1.2,Class1.3\n";
+  struct Case {
+    const char* what;
+    std::string text;
+    std::string expected;
+  };
+  std::vector<Case> cases = {
+      {"empty file", "", "labels.csv: empty file"},
+      {"bad first column", "ID,Class1.1\n1,0.5\n", "labels.csv:1: column 1: the header must start with GalaxyID"},
+      {"unknown column", "GalaxyID,Class1.1,Class12.1\n", "labels.csv:1: column 3: unknown column 'Class12.1'"},
+      {"duplicate column", "GalaxyID,Class1.1,Class1.2,Class1.1\n",
+       "labels.csv:1: column 4: duplicate column 'Class1.1' (also column 2)"},
+      {"no classes", "GalaxyID\n1\n", "labels.csv:1: the header names no Class columns"},
+      {"short row", header + "100008,0.5,0.5,0.0\n100023,0.5,0.5\n", "labels.csv:3: row has 3 fields, the header has 4"},
+      {"long row", header + "100008,0.5,0.5,0.0,0.1\n", "labels.csv:2: row has 5 fields, the header has 4"},
+      {"NaN", header + "100008,0.5,nan,0.5\n", "labels.csv:2: column 3 (Class1.2): value is NaN"},
+      {"out of range", header + "100008,0.5,1.5,0.0\n", "labels.csv:2: column 3 (Class1.2): value '1.5' is outside [0, 1]"},
+      {"negative", header + "100008,-0.1,1.0,0.1\n", "labels.csv:2: column 2 (Class1.1): value '-0.1' is outside [0, 1]"},
+      {"not a number", header + "100008,0.5,abc,0.0\n", "labels.csv:2: column 3 (Class1.2): 'abc' is not a number"},
+      {"empty value", header + "100008,0.5,,0.5\n", "labels.csv:2: column 3 (Class1.2): empty value"},
+      {"bad id", header + "10x08,0.5,0.5,0.0\n", "labels.csv:2: column 1 (GalaxyID): '10x08' is not a positive integer"},
+      {"duplicate id", header + "100008,0.5,0.5,0.0\n100023,0.5,0.5,0.0\n100008,0.5,0.5,0.0\n",
+       "labels.csv:4: column 1 (GalaxyID): duplicate GalaxyID 100008 (first on line 2)"},
+  };
+  for (const Case& c : cases) {
+    std::string message = error_of(c.text);
+    EXPECT_NE(message.find(c.expected), std::string::npos) << c.what << ": got '" << message << "'";
+  }
+}
+
+TEST(Labels, MissingFileIsNamed) {
+  try {
+    read_labels("/nonexistent/labels.csv");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/labels.csv: missing file"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Labels, TreeSumsAreCheckedAsWarnings) {
+  // Row 2 breaks Q7 (sums to 0.5, Class1.1 is 0.6) and Q2 is incomplete (no Class2.2): unchecked.
+  LabelTable t = parse_labels(
+      "GalaxyID,Class1.1,Class1.2,Class1.3,Class2.1,Class7.1,Class7.2,Class7.3\n"
+      "1,0.6,0.3,0.1,0.2,0.2,0.2,0.2\n"
+      "2,0.6,0.3,0.1,0.2,0.2,0.2,0.1\n"
+      "3,0.6,0.3,0.1,0.2,0.2,0.2,0.2005\n",
+      "labels.csv");
+  TreeReport report = check_label_tree(t);
+  EXPECT_EQ(report.questions_checked, (std::vector<int>{1, 7}));
+  EXPECT_EQ(report.rows_checked, 3u);
+  EXPECT_EQ(report.rows_off, 1u);  // row 3 is within 1e-3
+  EXPECT_EQ(report.off_per_question[6], 1u);
+  ASSERT_EQ(report.examples.size(), 1u);
+  EXPECT_EQ(report.examples[0].id, 2);
+  EXPECT_EQ(report.examples[0].line, 3);
+  std::vector<std::string> lines = describe(report, "labels.csv");
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_NE(lines[0].find("Q7"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[1].find("GalaxyID 2"), std::string::npos) << lines[1];
+}
+
+TEST(Labels, WriteThenReadRoundTrips) {
+  test::TempDir dir;
+  std::vector<std::string> columns = {"Class1.1", "Class1.2", "Class1.3"};
+  std::vector<int64_t> ids = {5, 7};
+  std::vector<float> values = {0.1234567f, 0.8f, 0.0765433f, 1.0f, 0.0f, 0.0f};
+  write_labels(dir.file("labels.csv"), columns, ids, values);
+  LabelTable t = read_labels(dir.file("labels.csv"));
+  EXPECT_EQ(t.columns, columns);
+  EXPECT_EQ(t.ids, ids);
+  for (size_t i = 0; i < values.size(); ++i) EXPECT_NEAR(t.values[i], values[i], 1e-7);
+  // Only the finished file is in the folder: the temporary was renamed.
+  size_t files = 0;
+  for (auto& entry : std::filesystem::directory_iterator(dir.path())) files += entry.is_regular_file();
+  EXPECT_EQ(files, 1u);
+}
+
+}  // namespace
+}  // namespace nebula::data
