@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "data/file_io.h"
+#include "engine/file_io.h"
 #include "data/image_io.h"
 #include "engine/error.h"
 #include "models/imagenet_classes.h"
@@ -74,7 +74,7 @@ int run(const Options& o) {
       Decoded d{o.images[i], {}};
       std::vector<uint8_t> bytes;
       std::string error;
-      if (!data::read_file(d.path, &bytes, &error) || !decoder.decode(bytes.data(), bytes.size(), 1, &d.image, &error)) {
+      if (!read_file(d.path, &bytes, &error) || !decoder.decode(bytes.data(), bytes.size(), 1, &d.image, &error)) {
         std::fprintf(stderr, "classify: %s: %s (skipped)\n", d.path.c_str(), error.c_str());
         ++failures;
         continue;
@@ -116,7 +116,7 @@ int run(const Options& o) {
       }
     }
   }
-  if (!o.logits.empty()) data::write_file_atomic(o.logits, csv.str());
+  if (!o.logits.empty()) write_file_atomic(o.logits, csv.str());
   if (failures) std::fprintf(stderr, "classify: %d of %zu images could not be read\n", failures, o.images.size());
   return failures ? 1 : 0;
 }

@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "data/dataset.h"
-#include "data/file_io.h"
+#include "engine/file_io.h"
 #include "data/loader.h"
 #include "engine/checkpoint.h"
 #include "engine/error.h"
@@ -71,7 +71,7 @@ int predict(const std::string& checkpoint, const std::string& images, const std:
     }
     csv << "\n";
   }
-  data::write_file_atomic(out, csv.str());
+  write_file_atomic(out, csv.str());
   std::printf("wrote %zu predictions of %zu columns to %s\n", predictions.size(), columns.size(), out.c_str());
   if (columns.size() != 37)
     std::fprintf(stderr, "note: the model was trained on %zu of the 37 Kaggle columns; the file holds only those\n",

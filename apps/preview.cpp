@@ -9,7 +9,7 @@
 
 #include "apps/data_args.h"
 #include "data/augment.h"
-#include "data/file_io.h"
+#include "engine/file_io.h"
 #include "data/image_io.h"
 #include "data/random.h"
 
@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
     }
     NEBULA_CHECK(row > 0, "no image could be decoded");
     std::vector<uint8_t> png = encode_png(canvas.data(), width, height - (count - row) * (cell + gap), 3);
-    write_file_atomic(out, png.data(), png.size());
+    nebula::write_file_atomic(out, png.data(), png.size());
     std::printf("wrote %s: %d galaxies; columns: original, input %dx%d%s, %d augmented\n", out.c_str(), row,
                 pre.size, pre.size, pre.crop > 0 ? (" after a " + std::to_string(pre.crop) + " crop").c_str() : "",
                 augmented);

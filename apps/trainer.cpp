@@ -9,7 +9,7 @@
 #include "apps/history.h"
 #include "apps/progress.h"
 #include "data/dataset.h"
-#include "data/file_io.h"
+#include "engine/file_io.h"
 #include "data/loader.h"
 #include "data/split.h"
 #include "engine/checkpoint.h"
@@ -122,7 +122,7 @@ void write_split(const std::string& path, const data::Dataset& d, const data::Sp
       {"train", &split.train}, {"validation", &split.validation}, {"test", &split.test}};
   for (const auto& [name, rows] : parts)
     for (size_t row : *rows) csv += std::to_string(d.ids[row]) + "," + name + "\n";
-  data::write_file_atomic(path, csv);
+  write_file_atomic(path, csv);
 }
 
 }  // namespace
@@ -172,7 +172,7 @@ TrainResult train(const TrainConfig& c) {
   data::Loader train_loader(dataset, split.train, train_options);
   data::Loader val_loader(dataset, split.validation, loader_options);
 
-  data::make_directories(c.out_dir);
+  make_directories(c.out_dir);
   const std::string last_path = c.out_dir + "/last.safetensors", best_path = c.out_dir + "/best.safetensors";
   const std::string history_path = c.out_dir + "/history.csv";
   CheckpointMetadata metadata = {{"model", c.model},
@@ -187,13 +187,13 @@ TrainResult train(const TrainConfig& c) {
   std::vector<EpochRecord> history;
   double best_val = INFINITY;
   int first_epoch = 1;
-  if (c.resume && data::is_file(last_path)) {
+  if (c.resume && is_file(last_path)) {
     CheckpointMetadata saved = load_checkpoint(last_path, net, &optimizer);
     NEBULA_CHECK(saved["columns"] == metadata["columns"] && saved["model_source"] == metadata["model_source"],
                  last_path, ": was written for another model or label columns; start afresh without --resume");
     first_epoch = std::stoi(saved["epoch"]) + 1;
     best_val = std::stod(saved["best_val_rmse"]);
-    history = parse_history_csv(data::read_text_file(history_path), history_path);
+    history = parse_history_csv(read_text_file(history_path), history_path);
     history.resize(std::min<size_t>(history.size(), first_epoch - 1));
     std::fprintf(stderr, "resuming %s after epoch %d (best validation RMSE %.5f)\n", last_path.c_str(),
                  first_epoch - 1, best_val);
@@ -264,8 +264,8 @@ TrainResult train(const TrainConfig& c) {
     metadata["best_val_rmse"] = std::to_string(best_val);
     // History first, then the checkpoint: a run killed between the two resumes
     // from the older checkpoint and trims the history back to it.
-    data::write_file_atomic(history_path, history_csv(history));
-    data::write_file_atomic(c.out_dir + "/curves.svg", curves_svg(history, c.model));
+    write_file_atomic(history_path, history_csv(history));
+    write_file_atomic(c.out_dir + "/curves.svg", curves_svg(history, c.model));
     save_checkpoint(last_path, net, &optimizer, metadata);
     result.val_rmse = val.rmse;
     result.epochs_run = epoch;
@@ -285,7 +285,7 @@ TrainResult train(const TrainConfig& c) {
                             {"validation_images", split.validation.size()},
                             {"test_images", split.test.size()},
                             {"device", device_name(device)}};
-  if (!split.test.empty() && data::is_file(best_path)) {
+  if (!split.test.empty() && is_file(best_path)) {
     load_checkpoint(best_path, net, nullptr);
     data::Loader test_loader(dataset, split.test, loader_options);
     Evaluation test = evaluate(net, test_loader, 0);
@@ -307,7 +307,7 @@ TrainResult train(const TrainConfig& c) {
   size_t broken = train_loader.skipped() + val_loader.skipped();
   summary["broken_images_skipped"] = broken;
   if (broken) std::fprintf(stderr, "%zu broken images were skipped (named above)\n", broken);
-  data::write_file_atomic(c.out_dir + "/summary.json", summary.dump(2) + "\n");
+  write_file_atomic(c.out_dir + "/summary.json", summary.dump(2) + "\n");
   return result;
 }
 

@@ -18,7 +18,7 @@
 
 #include "data/augment.h"
 #include "data/dataset.h"
-#include "data/file_io.h"
+#include "engine/file_io.h"
 #include "data/loader.h"
 #include "engine/error.h"
 
@@ -200,12 +200,12 @@ int main(int argc, char** argv) {
     std::string error;
     for (size_t i = 0; i < std::min<size_t>(state.data.rows(), 1000); ++i) {
       std::vector<uint8_t> bytes;
-      if (read_file(state.data.files[i], &bytes, &error)) state.files.push_back(std::move(bytes));
+      if (nebula::read_file(state.data.files[i], &bytes, &error)) state.files.push_back(std::move(bytes));
     }
     NEBULA_CHECK(!state.files.empty(), "no readable image in ", state.data.images_dir);
     // Warm the page cache so the loader measures decoding, not the disk.
     std::vector<uint8_t> bytes;
-    for (const std::string& file : state.data.files) read_file(file, &bytes, &error);
+    for (const std::string& file : state.data.files) nebula::read_file(file, &bytes, &error);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_loader: error: %s\n", e.what());
     return 1;

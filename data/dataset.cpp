@@ -8,7 +8,7 @@
 #include <cstring>
 #include <unordered_map>
 
-#include "data/file_io.h"
+#include "engine/file_io.h"
 #include "engine/error.h"
 
 namespace nebula::data {

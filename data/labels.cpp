@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <unordered_map>
 
-#include "data/file_io.h"
+#include "engine/file_io.h"
 #include "engine/error.h"
 
 namespace nebula::data {

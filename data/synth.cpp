@@ -7,7 +7,7 @@
 #include <mutex>
 #include <thread>
 
-#include "data/file_io.h"
+#include "engine/file_io.h"
 #include "data/image_io.h"
 #include "data/labels.h"
 #include "data/random.h"

@@ -1,10 +1,6 @@
 #include "engine/safetensors.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -15,6 +11,7 @@
 #include <set>
 
 #include "engine/error.h"
+#include "engine/file_io.h"
 
 namespace nebula {
 
@@ -246,64 +243,6 @@ SafetensorsFile read_safetensors(const std::string& path) {
   return parse_safetensors(bytes, path);
 }
 
-namespace {
-
-// A file descriptor for the temporary file, removed unless committed.
-class TempFile {
- public:
-  explicit TempFile(const std::string& destination) {
-    static std::atomic<uint64_t> counter{0};
-    path_ = destination + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
-    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    SAFETENSORS_CHECK(fd_ >= 0, destination, "cannot be written: creating the temporary file '", path_,
-                      "' failed: ", std::strerror(errno));
-  }
-  ~TempFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!committed_) ::unlink(path_.c_str());
-  }
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-
-  void write(const std::string& destination, const char* bytes, size_t n) {
-    while (n > 0) {
-      ssize_t written = ::write(fd_, bytes, n);
-      if (written < 0 && errno == EINTR) continue;
-      SAFETENSORS_CHECK(written > 0, destination, "cannot be written: writing '", path_, "' failed: ",
-                        written < 0 ? std::strerror(errno) : "no progress");
-      bytes += written;
-      n -= size_t(written);
-    }
-  }
-
-  // fsync, close, rename over the destination, then fsync the directory so the rename lasts.
-  void commit(const std::string& destination) {
-    SAFETENSORS_CHECK(::fsync(fd_) == 0, destination, "cannot be written: fsync of '", path_, "' failed: ",
-                      std::strerror(errno));
-    int fd = fd_;
-    fd_ = -1;
-    SAFETENSORS_CHECK(::close(fd) == 0, destination, "cannot be written: closing '", path_, "' failed: ",
-                      std::strerror(errno));
-    SAFETENSORS_CHECK(::rename(path_.c_str(), destination.c_str()) == 0, destination,
-                      "cannot be written: renaming '", path_, "' into place failed: ", std::strerror(errno));
-    committed_ = true;
-    const size_t slash = destination.rfind('/');
-    const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : destination.substr(0, slash));
-    int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir_fd >= 0) {
-      ::fsync(dir_fd);  // best effort: some filesystems refuse fsync on a directory
-      ::close(dir_fd);
-    }
-  }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-  bool committed_ = false;
-};
-
-}  // namespace
-
 void write_safetensors(const std::string& path, const std::vector<std::pair<std::string, Tensor>>& tensors,
                        const std::map<std::string, std::string>& metadata) {
   // Everything is checked and laid out in memory before the temporary file exists.
@@ -330,22 +269,22 @@ void write_safetensors(const std::string& path, const std::vector<std::pair<std:
   text.append((8 - text.size() % 8) % 8, ' ');
   const uint64_t header_len = text.size();
 
-  TempFile file(path);
+  AtomicFile file(path);
   char length[8];
   std::memcpy(length, &header_len, 8);
-  file.write(path, length, 8);
-  file.write(path, text.data(), text.size());
+  file.write(length, 8);
+  file.write(text.data(), text.size());
   for (const auto& entry : tensors) {
     const Tensor& t = entry.second;
     if (t.numel() == 0) continue;
     if (t.device() == Device::CPU) {
-      file.write(path, reinterpret_cast<const char*>(t.data()), size_t(t.numel()) * 4);
+      file.write(reinterpret_cast<const char*>(t.data()), size_t(t.numel()) * 4);
     } else {
       std::vector<float> host = t.to_vector();
-      file.write(path, reinterpret_cast<const char*>(host.data()), host.size() * 4);
+      file.write(reinterpret_cast<const char*>(host.data()), host.size() * 4);
     }
   }
-  file.commit(path);
+  file.commit();
 }
 
 }  // namespace nebula

@@ -8,7 +8,7 @@
 #include <filesystem>
 
 #include "apps/trainer.h"
-#include "data/file_io.h"
+#include "engine/file_io.h"
 #include "data/synth.h"
 #include "engine/error.h"
 #include "engine/safetensors.h"
@@ -39,7 +39,7 @@ class TrainEndToEnd : public ::testing::Test {
   static void SetUpTestSuite() {
     root_ = fs::temp_directory_path() / ("nebula_e2e_" + std::to_string(::getpid()));
     fs::create_directories(root_);
-    data::write_file_atomic((root_ / "small.model").string(), kSmallModel);
+    write_file_atomic((root_ / "small.model").string(), kSmallModel);
   }
   static void TearDownTestSuite() { fs::remove_all(root_); }
 
@@ -91,8 +91,8 @@ TEST_F(TrainEndToEnd, ResumedRunMatchesUninterruptedRun) {
   ASSERT_EQ(a.entries().size(), b.entries().size());
   for (const SafetensorsEntry& entry : a.entries())
     EXPECT_EQ(entry.tensor.to_vector(), b.at(entry.name).to_vector()) << entry.name;
-  EXPECT_EQ(data::read_text_file((root_ / "whole" / "history.csv").string()).size(),
-            data::read_text_file((root_ / "resumed" / "history.csv").string()).size());
+  EXPECT_EQ(read_text_file((root_ / "whole" / "history.csv").string()).size(),
+            read_text_file((root_ / "resumed" / "history.csv").string()).size());
 }
 
 TEST_F(TrainEndToEnd, DivergingRunStopsWithoutWritingACheckpoint) {

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "data/file_io.h"
+#include "engine/file_io.h"
 
 namespace nebula::data::test {
 

@@ -20,7 +20,7 @@
 #include <sstream>
 #include <unistd.h>
 
-#include "data/file_io.h"
+#include "engine/file_io.h"
 #include "data/image_io.h"
 #include "engine/error.h"
 #include "engine/safetensors.h"
@@ -62,7 +62,7 @@ const FixtureState& fixture_state() {
     std::string dir = fixtures();
     std::string script = source_dir() + "/tools/make_resnet_fixtures.py";
     std::string stamp = dir + "/resnet50_io.safetensors";  // the script's last file
-    data::make_directories(dir);
+    make_directories(dir);
     int lock = open((dir + "/.lock").c_str(), O_CREAT | O_RDWR, 0644);
     if (lock >= 0) flock(lock, LOCK_EX);
     if (mtime(stamp) >= 0 && mtime(stamp) >= mtime(script)) {
@@ -170,7 +170,7 @@ TEST(ResNet18Torch, PreprocessMatchesTorchvision) {
     std::string path = fixtures() + "/images/" + kImages[i];
     std::vector<uint8_t> bytes;
     std::string error;
-    ASSERT_TRUE(data::read_file(path, &bytes, &error)) << error;
+    ASSERT_TRUE(read_file(path, &bytes, &error)) << error;
     data::Image image;
     ASSERT_TRUE(decoder.decode(bytes.data(), bytes.size(), 1, &image, &error)) << error;
     std::vector<float> got(per_image);

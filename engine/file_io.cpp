@@ -1,4 +1,4 @@
-#include "data/file_io.h"
+#include "engine/file_io.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,7 +11,7 @@
 
 #include "engine/error.h"
 
-namespace nebula::data {
+namespace nebula {
 
 bool read_file(const std::string& path, std::vector<uint8_t>* out, std::string* error) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -48,35 +48,55 @@ std::string read_text_file(const std::string& path) {
   return std::string(bytes.begin(), bytes.end());
 }
 
-void write_file_atomic(const std::string& path, const void* data, size_t size) {
+AtomicFile::AtomicFile(std::string destination) : destination_(std::move(destination)) {
   // A name unique to this process and call, so concurrent writers in one folder never collide.
   static std::atomic<uint64_t> counter{0};
-  std::string temp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  NEBULA_CHECK(fd >= 0, "cannot write ", path, ": ", std::strerror(errno));
+  temp_ = destination_ + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+  fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  NEBULA_CHECK(fd_ >= 0, destination_, " cannot be written: creating the temporary file '", temp_,
+               "' failed: ", std::strerror(errno));
+}
+
+AtomicFile::~AtomicFile() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!committed_) ::unlink(temp_.c_str());
+}
+
+void AtomicFile::write(const void* data, size_t size) {
   const char* bytes = static_cast<const char*>(data);
-  size_t done = 0;
-  while (done < size) {
-    ssize_t n = ::write(fd, bytes + done, size - done);
+  while (size > 0) {
+    ssize_t n = ::write(fd_, bytes, size);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int saved = errno;
-      ::close(fd);
-      ::unlink(temp.c_str());
-      NEBULA_FAIL("cannot write ", path, ": ", std::strerror(saved));
-    }
-    done += static_cast<size_t>(n);
+    NEBULA_CHECK(n > 0, destination_, " cannot be written: writing '", temp_, "' failed: ",
+                 n < 0 ? std::strerror(errno) : "no progress");
+    bytes += n;
+    size -= static_cast<size_t>(n);
   }
-  if (::close(fd) != 0) {
-    int saved = errno;
-    ::unlink(temp.c_str());
-    NEBULA_FAIL("cannot write ", path, ": ", std::strerror(saved));
+}
+
+void AtomicFile::commit() {
+  NEBULA_CHECK(::fsync(fd_) == 0, destination_, " cannot be written: fsync of '", temp_, "' failed: ",
+               std::strerror(errno));
+  int fd = fd_;
+  fd_ = -1;
+  NEBULA_CHECK(::close(fd) == 0, destination_, " cannot be written: closing '", temp_, "' failed: ",
+               std::strerror(errno));
+  NEBULA_CHECK(::rename(temp_.c_str(), destination_.c_str()) == 0, destination_, " cannot be written: renaming '",
+               temp_, "' into place failed: ", std::strerror(errno));
+  committed_ = true;
+  size_t slash = destination_.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : destination_.substr(0, slash));
+  int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);  // best effort: some filesystems refuse fsync on a directory
+    ::close(dir_fd);
   }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    int saved = errno;
-    ::unlink(temp.c_str());
-    NEBULA_FAIL("cannot rename ", temp, " to ", path, ": ", std::strerror(saved));
-  }
+}
+
+void write_file_atomic(const std::string& path, const void* data, size_t size) {
+  AtomicFile file(path);
+  file.write(data, size);
+  file.commit();
 }
 
 void make_directories(const std::string& path) {
@@ -95,4 +115,4 @@ bool is_file(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
-}  // namespace nebula::data
+}  // namespace nebula
