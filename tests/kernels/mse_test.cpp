@@ -1,0 +1,35 @@
+// Mean squared error: known values and a double-precision gradient check.
+#include "kernels/mse.h"
+
+#include "tests/kernels/gradient_checker.h"
+
+namespace nebula {
+namespace {
+
+using test::Vec;
+
+TEST(MseForward, KnownValues) {
+  const Vec p = {1, 2, 3, 4}, t = {1, 0, 4, 8};  // squared errors 0, 4, 1, 16
+  EXPECT_DOUBLE_EQ(ref::mse_forward<double>(4, p.data(), t.data()), 21.0 / 4);
+  EXPECT_DOUBLE_EQ(ref::sum_squared_error<double>(4, p.data(), t.data()), 21.0);
+  const std::vector<float> pf = {0.5f, 0.25f}, tf = {0.0f, 0.0f};
+  EXPECT_FLOAT_EQ(ref::mse_forward<float>(2, pf.data(), tf.data()), (0.25f + 0.0625f) / 2);
+  Vec dp(4);
+  ref::mse_backward<double>(4, p.data(), t.data(), 2.0, dp.data());
+  EXPECT_EQ(dp, (Vec{0, 2, -1, -4}));  // 2 * 2 (p - t) / 4
+}
+
+TEST(MseLossGrad, Predictions) {
+  const int64_t n = 37;
+  std::mt19937 rng(1);
+  Vec p = test::uniform(n, rng);
+  const Vec t = test::uniform(n, rng);
+  const double r = 1.7;  // the loss is a scalar, so the objective is r * loss and dloss = r
+  auto objective = [&] { return r * ref::mse_forward<double>(n, p.data(), t.data()); };
+  Vec dp = test::garbage(n);
+  ref::mse_backward<double>(n, p.data(), t.data(), r, dp.data());
+  test::GradientChecker().check("mse dp", p, dp, objective);
+}
+
+}  // namespace
+}  // namespace nebula
