@@ -1,7 +1,7 @@
 // Inverted dropout on the CPU. The mask comes from Philox, keyed by (seed,
 // offset + i), so backward recomputes it and every backend draws the same one.
-// The scale 1/(1 - rate) is formed once in T and multiplied; CUDA does the same,
-// so the two agree bit for bit.
+// The scale 1/(1 - rate) is formed once in T and multiplied, so a GPU kernel that
+// does the same agrees bit for bit.
 #include "kernels/dropout.h"
 
 #include "engine/error.h"
