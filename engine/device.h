@@ -16,8 +16,10 @@ bool cuda_available();
 // One line saying why CUDA is not usable ("" when it is).
 const std::string& cuda_unavailable_reason();
 
+// Host blocks of 1 MiB and more are cached for reuse (device.cpp says why);
+// release must be given the size that was allocated.
 void* allocate(Device device, size_t bytes);
-void release(Device device, void* ptr);
+void release(Device device, void* ptr, size_t bytes);
 void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes);
 
 }  // namespace nebula

@@ -9,7 +9,7 @@ namespace nebula {
 Storage::Storage(Device device, size_t count)
     : device_(device), count_(count), data_(static_cast<float*>(allocate(device, count * sizeof(float)))) {}
 
-Storage::~Storage() { release(device_, data_); }
+Storage::~Storage() { release(device_, data_, count_ * sizeof(float)); }
 
 Tensor::Tensor(Shape shape, Device device)
     : shape_(std::move(shape)), storage_(std::make_shared<Storage>(device, nebula::numel(shape_))) {
