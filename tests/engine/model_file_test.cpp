@@ -54,6 +54,19 @@ TEST(ModelFile, BadFilesAreRefusedWithTheLine) {
   EXPECT_THROW(load_model("no-such-model", 37), Error);
 }
 
+TEST(ModelFile, StageAndNameErrorsNameTheLine) {
+  expect_error("input 3 32 32\nstage wide 64\n", "my.model:2: stage: block type must be 'basic' or 'bottleneck'");
+  expect_error("input 3 32 32\nstage\n", "my.model:2: stage: missing block type");
+  expect_error("input 3 32 32\nstage basic 8 blocks=0\n", "blocks must be at least 1");
+  expect_error("input 3 32 32\nstage basic 8 strides=2\n", "unknown option 'strides=2'");
+  expect_error("input 3 32 32\ngap\nstage basic 8\n", "needs an image input");
+  expect_error("input 3 32 32\nconv 8 3 name=a\nconv 8 3 name=a\n", "my.model:3: conv: name 'a' is already used");
+  expect_error("input 3 32 32\nconv 8 3 name=a.b\n", "may hold only letters");
+  expect_error("input 3 32 32\nconv 8 3 name=7\n", "must not be a bare number");
+  expect_error("input 3 32 32\nhead\nhead\ngap\n", "only one head line");
+  expect_error("input 3 32 32\ngap\nhead\n", "the head line has no layers after it");
+}
+
 TEST(ModelFile, UserModelWithEveryKeyword) {
   Model model = parse_model(
       "# mine\ninput 3 33 33\ncrop 200\nconv 8 3 stride=2 same nobias\nbatchnorm relu\n"

@@ -145,22 +145,8 @@ TEST(Conv2dGrad, NoBias) { check_conv_gradients(conv2d_params(2, 2, 5, 5, 3, 3, 
 
 // ---- fast float path against the reference ----
 
-using FVec = std::vector<float>;
-
-FVec random_floats(int64_t n, std::mt19937& rng) {
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  FVec v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
-
-// The fast path may sum in another order, so it matches to float rounding:
-// rtol 1e-4, plus an atol of 1e-4 of the largest magnitude for outputs that cancel.
-void expect_close(const FVec& fast, const FVec& ref, const std::string& name) {
-  double largest = 0.0;
-  for (float v : ref) largest = std::max(largest, double(std::abs(v)));
-  test::expect_near_all(fast, ref, 1e-4, 1e-4 * largest, name);
-}
+using test::FVec;
+using test::random_floats;
 
 void check_fast_conv(const Conv2dParams& p, unsigned seed) {
   std::mt19937 rng(seed);
@@ -176,16 +162,16 @@ void check_fast_conv(const Conv2dParams& p, unsigned seed) {
   cpu::conv2d_backward_data(p, dy.data(), w.data(), dx_fast.data());
   ref::conv2d_backward_filter(p, x.data(), dy.data(), dw_ref.data(), db_ref.data());
   cpu::conv2d_backward_filter(p, x.data(), dy.data(), dw_fast.data(), db_fast.data());
-  expect_close(y_fast, y_ref, "conv2d forward");
-  expect_close(dx_fast, dx_ref, "conv2d backward data");
-  expect_close(dw_fast, dw_ref, "conv2d backward filter dw");
-  expect_close(db_fast, db_ref, "conv2d backward filter dbias");
+  test::expect_fast_matches_reference(y_fast, y_ref, "conv2d forward");
+  test::expect_fast_matches_reference(dx_fast, dx_ref, "conv2d backward data");
+  test::expect_fast_matches_reference(dw_fast, dw_ref, "conv2d backward filter dw");
+  test::expect_fast_matches_reference(db_fast, db_ref, "conv2d backward filter dbias");
   // Without a bias: forward adds nothing, and backward_filter accepts a null dbias.
   ref::conv2d_forward<float>(p, x.data(), w.data(), nullptr, y_ref.data());
   cpu::conv2d_forward(p, x.data(), w.data(), nullptr, y_fast.data());
-  expect_close(y_fast, y_ref, "conv2d forward without bias");
+  test::expect_fast_matches_reference(y_fast, y_ref, "conv2d forward without bias");
   cpu::conv2d_backward_filter(p, x.data(), dy.data(), dw_fast.data(), nullptr);
-  expect_close(dw_fast, dw_ref, "conv2d backward filter without dbias");
+  test::expect_fast_matches_reference(dw_fast, dw_ref, "conv2d backward filter without dbias");
 }
 
 class Conv2dFast : public ::testing::TestWithParam<int> {};  // the batch size

@@ -46,20 +46,8 @@ TEST(DenseGrad, SingleSample) { check_dense_gradients({1, 7, 2}, true, 2); }
 TEST(DenseGrad, SingleOutput) { check_dense_gradients({6, 4, 1}, true, 3); }
 TEST(DenseGrad, NoBias) { check_dense_gradients({4, 3, 5}, false, 4); }
 
-using FVec = std::vector<float>;
-
-FVec random_floats(size_t n, std::mt19937& rng) {
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  FVec v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
-
-void expect_close(const FVec& fast, const FVec& ref, const std::string& name) {
-  double largest = 0.0;
-  for (float v : ref) largest = std::max(largest, double(std::abs(v)));
-  test::expect_near_all(fast, ref, 1e-4, 1e-4 * largest, name);
-}
+using test::FVec;
+using test::random_floats;
 
 void check_fast_dense(DenseParams p, unsigned seed) {
   std::mt19937 rng(seed);
@@ -72,17 +60,17 @@ void check_fast_dense(DenseParams p, unsigned seed) {
   FVec db_ref(p.out_features), db_fast(p.out_features, nan);
   ref::dense_forward(p, x.data(), w.data(), b.data(), y_ref.data());
   cpu::dense_forward(p, x.data(), w.data(), b.data(), y_fast.data());
-  expect_close(y_fast, y_ref, "dense forward");
+  test::expect_fast_matches_reference(y_fast, y_ref, "dense forward");
   ref::dense_forward<float>(p, x.data(), w.data(), nullptr, y_ref.data());
   cpu::dense_forward(p, x.data(), w.data(), nullptr, y_fast.data());
-  expect_close(y_fast, y_ref, "dense forward without bias");
+  test::expect_fast_matches_reference(y_fast, y_ref, "dense forward without bias");
   ref::dense_backward_data(p, dy.data(), w.data(), dx_ref.data());
   cpu::dense_backward_data(p, dy.data(), w.data(), dx_fast.data());
-  expect_close(dx_fast, dx_ref, "dense backward data");
+  test::expect_fast_matches_reference(dx_fast, dx_ref, "dense backward data");
   ref::dense_backward_weight(p, x.data(), dy.data(), dw_ref.data(), db_ref.data());
   cpu::dense_backward_weight(p, x.data(), dy.data(), dw_fast.data(), db_fast.data());
-  expect_close(dw_fast, dw_ref, "dense backward weight dw");
-  expect_close(db_fast, db_ref, "dense backward weight dbias");
+  test::expect_fast_matches_reference(dw_fast, dw_ref, "dense backward weight dw");
+  test::expect_fast_matches_reference(db_fast, db_ref, "dense backward weight dbias");
 }
 
 class DenseFast : public ::testing::TestWithParam<int> {};  // the batch size

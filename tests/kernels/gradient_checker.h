@@ -117,4 +117,22 @@ void expect_near_all(const A& actual, const B& expected, double rtol, double ato
   if (failures > 3) ADD_FAILURE() << name << ": " << failures << " of " << actual.size() << " differ";
 }
 
+// The fast float paths against the reference: inputs in [-1, 1), and a match to
+// float rounding, since the fast path may sum in another order: rtol 1e-4, plus
+// an atol of 1e-4 of the largest magnitude for outputs that cancel.
+using FVec = std::vector<float>;
+
+inline FVec random_floats(size_t n, std::mt19937& rng) {
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  FVec v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+inline void expect_fast_matches_reference(const FVec& fast, const FVec& ref, const std::string& name) {
+  double largest = 0.0;
+  for (float v : ref) largest = std::max(largest, double(std::abs(v)));
+  expect_near_all(fast, ref, 1e-4, 1e-4 * largest, name);
+}
+
 }  // namespace nebula::test

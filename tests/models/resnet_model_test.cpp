@@ -146,27 +146,6 @@ TEST(ResNetArchitecture, Resnet50ForwardAtSmallSize) {
   for (float v : y) EXPECT_TRUE(v > 0.0f && v < 1.0f) << v;
 }
 
-void expect_error(const std::string& text, const std::string& fragment) {
-  try {
-    parse_model(text, "my.model", 37);
-    FAIL() << "expected an error containing '" << fragment << "'";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
-  }
-}
-
-TEST(ResNetArchitecture, StageAndNameErrorsNameTheLine) {
-  expect_error("input 3 32 32\nstage wide 64\n", "my.model:2: stage: block type must be 'basic' or 'bottleneck'");
-  expect_error("input 3 32 32\nstage\n", "my.model:2: stage: missing block type");
-  expect_error("input 3 32 32\nstage basic 8 blocks=0\n", "blocks must be at least 1");
-  expect_error("input 3 32 32\nstage basic 8 strides=2\n", "unknown option 'strides=2'");
-  expect_error("input 3 32 32\ngap\nstage basic 8\n", "needs an image input");
-  expect_error("input 3 32 32\nconv 8 3 name=a\nconv 8 3 name=a\n", "my.model:3: conv: name 'a' is already used");
-  expect_error("input 3 32 32\nconv 8 3 name=a.b\n", "may hold only letters");
-  expect_error("input 3 32 32\nconv 8 3 name=7\n", "must not be a bare number");
-  expect_error("input 3 32 32\nhead\nhead\ngap\n", "only one head line");
-  expect_error("input 3 32 32\ngap\nhead\n", "the head line has no layers after it");
-}
 
 TEST(ResNetArchitecture, UserStageModel) {
   // A small ResNet a user might write: a named stem, a bottleneck stage, a head.
