@@ -138,7 +138,8 @@ TrainResult train(const TrainConfig& c) {
   NEBULA_CHECK(dataset.rows() > 0, "the data set has no usable rows");
   for (const std::string& warning : data::describe(dataset.tree, dataset.labels_path))
     std::fprintf(stderr, "warning: %s\n", warning.c_str());
-  data::Split split = data::make_split(dataset.rows(), data::SplitSpec::parse(c.split, c.limit, c.split_seed >= 0 ? uint64_t(c.split_seed) : c.seed));
+  uint64_t split_seed = c.split_seed >= 0 ? uint64_t(c.split_seed) : c.seed;
+  data::Split split = data::make_split(dataset.rows(), data::SplitSpec::parse(c.split, c.limit, split_seed));
   NEBULA_CHECK(!split.train.empty() && !split.validation.empty(), "the split '", c.split,
                "' leaves no training or no validation rows");
 
@@ -180,17 +181,22 @@ TrainResult train(const TrainConfig& c) {
                                  {"columns", join(dataset.columns, ',')},
                                  {"input_size", std::to_string(model.spec.height)},
                                  {"crop", std::to_string(model.spec.crop)},
-                                 {"seed", std::to_string(c.seed)}};
+                                 {"seed", std::to_string(c.seed)},
+                                 {"split", c.split + " limit " + std::to_string(c.limit) + " seed " +
+                                               std::to_string(split_seed)}};
 
   write_split(c.out_dir + "/split.csv", dataset, split);
 
   std::vector<EpochRecord> history;
   double best_val = INFINITY;
   int first_epoch = 1;
+  if (c.resume && !is_file(last_path))
+    std::fprintf(stderr, "--resume: %s does not exist yet; starting afresh\n", last_path.c_str());
   if (c.resume && is_file(last_path)) {
     CheckpointMetadata saved = load_checkpoint(last_path, net, &optimizer);
-    NEBULA_CHECK(saved["columns"] == metadata["columns"] && saved["model_source"] == metadata["model_source"],
-                 last_path, ": was written for another model or label columns; start afresh without --resume");
+    for (const char* key : {"columns", "model_source", "seed", "split"})
+      NEBULA_CHECK(saved[key] == metadata[key], last_path, ": was written by a run with another ", key,
+                   "; resume with the same arguments, or start afresh without --resume");
     first_epoch = std::stoi(saved["epoch"]) + 1;
     best_val = std::stod(saved["best_val_rmse"]);
     history = parse_history_csv(read_text_file(history_path), history_path);
