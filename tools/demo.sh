@@ -10,11 +10,11 @@ out=${NEBULA_DEMO_DIR:-out/demo}
 if [ -x "$build/apps/train_cnn" ] && [ -x "$build/apps/make_galaxies" ]; then
   mkdir -p "$out"
   if [ ! -f "$out/galaxies/training_solutions_rev1.csv" ]; then
-    "$build/apps/make_galaxies" --out "$out/galaxies" --count "${NEBULA_DEMO_COUNT:-3000}" --seed 1
+    "$build/apps/make_galaxies" --out "$out/galaxies" --count "${NEBULA_DEMO_COUNT:-4000}" --seed 1
   fi
-  "$build/apps/train_cnn" --data "$out/galaxies" --model cnn1 --epochs "${NEBULA_DEMO_EPOCHS:-3}" \
-    --split 0.8,0.1,0.1 --out "$out/run"
+  "$build/apps/train_cnn" --data "$out/galaxies" --model cnn1 --epochs "${NEBULA_DEMO_EPOCHS:-8}" \
+    --split 0.8/0.1/0.1 --out "$out/run"
 else
-  echo "demo: train_cnn is not built yet; timing cnn1 training steps on random data instead"
+  echo "demo: train_cnn is not built; timing cnn1 training steps on random data instead"
   "$build/benchmarks/bench_cpu" --benchmark_filter=cnn1
 fi
