@@ -11,14 +11,14 @@ namespace {
 
 Tensor like(const Tensor& t) { return Tensor(t.shape(), t.device()); }
 
-Conv2dParams conv_geometry(const Variable& x, const Variable& w, const char* what) {
+// Checks what conv2d_params cannot see: ranks, channel agreement, a square kernel.
+void check_conv_operands(const Variable& x, const Variable& w, const char* what) {
   NEBULA_CHECK(x.value().rank() == 4, "conv2d: input must be [N, C, H, W], got ", to_string(x.shape()));
   NEBULA_CHECK(w.value().rank() == 4, "conv2d: weight must be [K, C, R, S], got ", to_string(w.shape()));
   NEBULA_CHECK(w.value().dim(1) == x.value().dim(1), "conv2d: input ", to_string(x.shape()), " has ",
                x.value().dim(1), " channels but weight ", to_string(w.shape()), " expects ", w.value().dim(1), " (",
                what, ")");
   NEBULA_CHECK(w.value().dim(2) == w.value().dim(3), "conv2d: only square kernels, got ", to_string(w.shape()));
-  return Conv2dParams{};
 }
 
 Variable conv2d_impl(const Variable& x, const Variable& w, const Variable& bias, const Conv2dParams& p) {
@@ -51,13 +51,13 @@ int dim(const Variable& v, int i) { return static_cast<int>(v.value().dim(i)); }
 }  // namespace
 
 Variable conv2d(const Variable& x, const Variable& w, const Variable& bias, int stride, Padding padding) {
-  conv_geometry(x, w, padding == Padding::Same ? "same padding" : "valid padding");
+  check_conv_operands(x, w, padding == Padding::Same ? "same padding" : "valid padding");
   return conv2d_impl(x, w, bias,
                      conv2d_params(dim(x, 0), dim(x, 1), dim(x, 2), dim(x, 3), dim(w, 0), dim(w, 2), stride, padding));
 }
 
 Variable conv2d(const Variable& x, const Variable& w, const Variable& bias, int stride, int pad) {
-  conv_geometry(x, w, "explicit padding");
+  check_conv_operands(x, w, "explicit padding");
   return conv2d_impl(x, w, bias,
                      conv2d_params_padded(dim(x, 0), dim(x, 1), dim(x, 2), dim(x, 3), dim(w, 0), dim(w, 2), stride, pad));
 }
