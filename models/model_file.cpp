@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <set>
 #include <sstream>
 
 #include "engine/error.h"
+#include "engine/file_io.h"
 #include "engine/layers.h"
 
 namespace nebula {
@@ -64,23 +64,17 @@ class Options {
       if (words_[i] == name) return used_[i] = true;
     return false;
   }
+  // key=VALUE as an integer of at least 0, or the fallback when the key is absent.
   int integer(const std::string& key, int fallback) {
-    for (size_t i = 0; i < words_.size(); ++i)
-      if (words_[i].rfind(key + "=", 0) == 0) {
-        used_[i] = true;
-        Line value = line_;
-        value.words = {words_[i].substr(key.size() + 1)};
-        return value.integer(0, key.c_str(), 0);
-      }
-    return fallback;
+    int i = find(key);
+    if (i < 0) return fallback;
+    Line parsed = line_;
+    parsed.words = {value(key, i)};
+    return parsed.integer(0, key.c_str(), 0);
   }
   std::string text(const std::string& key, const std::string& fallback) {
-    for (size_t i = 0; i < words_.size(); ++i)
-      if (words_[i].rfind(key + "=", 0) == 0) {
-        used_[i] = true;
-        return words_[i].substr(key.size() + 1);
-      }
-    return fallback;
+    int i = find(key);
+    return i < 0 ? fallback : value(key, i);
   }
   void finish() const {
     for (size_t i = 0; i < words_.size(); ++i)
@@ -88,6 +82,17 @@ class Options {
   }
 
  private:
+  // The index of the first key=VALUE word, marked used; -1 when there is none.
+  int find(const std::string& key) {
+    for (size_t i = 0; i < words_.size(); ++i)
+      if (words_[i].rfind(key + "=", 0) == 0) {
+        used_[i] = true;
+        return static_cast<int>(i);
+      }
+    return -1;
+  }
+  std::string value(const std::string& key, int i) const { return words_[i].substr(key.size() + 1); }
+
   const Line& line_;
   std::vector<std::string> words_;
   std::vector<bool> used_;
@@ -320,20 +325,14 @@ bool in_head(const Model& model, const std::string& key) {
 
 Model load_model(const std::string& name_or_path, int outputs, int height, int width) {
   std::string text = builtin_model_text(name_or_path);
-  if (!text.empty()) {
-    Model model = parse_model(text, name_or_path, outputs, height, width);
-    return model;
-  }
-  std::ifstream in(name_or_path);
-  if (!in) {
+  if (!text.empty()) return parse_model(text, name_or_path, outputs, height, width);
+  if (!is_file(name_or_path)) {
     std::string known;
     for (const std::string& n : builtin_model_names()) known += " " + n;
     throw Error(detail::concat("model '", name_or_path, "': no such built-in model (", known.substr(1),
-                               ") and no readable file of that name"));
+                               ") and no file of that name"));
   }
-  std::ostringstream contents;
-  contents << in.rdbuf();
-  return parse_model(contents.str(), name_or_path, outputs, height, width);
+  return parse_model(read_text_file(name_or_path), name_or_path, outputs, height, width);
 }
 
 }  // namespace nebula
