@@ -27,14 +27,15 @@ std::vector<std::string> split_commas(const std::string& text) {
 int predict(const std::string& checkpoint, const std::string& images, const std::string& out, int workers,
             int batch_size) {
   // The checkpoint says what to build; load_checkpoint then checks every tensor against it.
-  std::map<std::string, std::string> meta = read_safetensors(checkpoint).metadata();
+  SafetensorsFile file = read_safetensors(checkpoint);
+  std::map<std::string, std::string> meta = file.metadata();
   for (const char* key : {"model", "model_source", "columns", "input_size", "crop"})
     NEBULA_CHECK(meta.count(key), checkpoint, ": not a train_cnn checkpoint (no '", key, "' in its metadata)");
   std::vector<std::string> columns = split_commas(meta["columns"]);
   int size = std::stoi(meta["input_size"]);
   Model model = parse_model(meta["model_source"], meta["model"], static_cast<int>(columns.size()), size, size);
   model.spec.crop = std::stoi(meta["crop"]);
-  load_checkpoint(checkpoint, *model.network, nullptr);
+  load_checkpoint(file, *model.network, nullptr);
   model.network->eval();
 
   data::Dataset dataset = data::open_images(images);

@@ -94,7 +94,11 @@ void save_checkpoint(const std::string& path, Module& model, Optimizer* optimize
 }
 
 CheckpointMetadata load_checkpoint(const std::string& path, Module& model, Optimizer* optimizer) {
-  const SafetensorsFile file = read_safetensors(path);
+  return load_checkpoint(read_safetensors(path), model, optimizer);
+}
+
+CheckpointMetadata load_checkpoint(const SafetensorsFile& file, Module& model, Optimizer* optimizer) {
+  const std::string& path = file.path();
   const auto& meta = file.metadata();
   auto format = meta.find(kFormatKey);
   NEBULA_CHECK(format != meta.end(), "checkpoint '", path,

@@ -18,6 +18,7 @@
 
 #include "engine/module.h"
 #include "engine/optimizer.h"
+#include "engine/safetensors.h"
 
 namespace nebula {
 
@@ -31,5 +32,7 @@ void save_checkpoint(const std::string& path, Module& model, Optimizer* optimize
 // its state) and returns the caller's metadata. With a null optimizer, optimizer
 // entries in the file are ignored. Throws, naming the file, on any mismatch.
 CheckpointMetadata load_checkpoint(const std::string& path, Module& model, Optimizer* optimizer);
+// The same from a file already read (to look at its metadata first without reading it twice).
+CheckpointMetadata load_checkpoint(const SafetensorsFile& file, Module& model, Optimizer* optimizer);
 
 }  // namespace nebula
