@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/device_choice.h"
 #include "engine/file_io.h"
 #include "data/image_io.h"
 #include "engine/error.h"
@@ -30,6 +31,7 @@ struct Options {
   std::vector<std::string> images;
   int top = 5;
   int batch = 8;
+  std::string device = "auto", backend = "native";
 };
 
 // resnet18 -> the built-in resnet18-imagenet (the 1000-way head); anything
@@ -58,6 +60,8 @@ int run(const Options& o) {
   if (!report.unexpected.empty())
     for (const std::string& note : report.notes()) std::fprintf(stderr, "classify: %s\n", note.c_str());
   model.network->eval();
+  const Device device = choose_device(o.device, o.backend);
+  model.network->to(device);
   const int size = model.spec.height;
   if (model.spec.width != size || model.spec.channels != 3)
     throw Error(detail::concat(model.spec.name, ": classify needs a square RGB input, the model takes ",
@@ -86,7 +90,7 @@ int run(const Options& o) {
     Tensor input(model.input_shape(n));
     const size_t per_image = static_cast<size_t>(3) * size * size;
     for (int i = 0; i < n; ++i) imagenet_preprocess(batch[i].image, size, input.data() + i * per_image);
-    std::vector<float> logits = (*model.network)(Variable(input)).value().to_vector();
+    std::vector<float> logits = (*model.network)(Variable(input.to(device))).value().to_vector();
     const size_t classes = logits.size() / n;
 
     for (int i = 0; i < n; ++i) {
@@ -130,7 +134,7 @@ int main(int argc, char** argv) {
       "Preprocessing as torchvision's: an image already at the input size (224x224) is used as it is;\n"
       "any other is resized so its shorter side is 256 (Pillow's antialiased bilinear) and centre-cropped\n"
       "to 224x224; pixels are scaled to [0,1] and normalised with ImageNet's mean (0.485, 0.456, 0.406)\n"
-      "and std (0.229, 0.224, 0.225). Runs on the CPU."};
+      "and std (0.229, 0.224, 0.225)."};
   app.add_option("--model", o.model, "resnet18, resnet34, resnet50 (the ImageNet head), or a model file")
       ->capture_default_str();
   app.add_option("--weights", o.weights, "torchvision weights: .pth (torch.save of a state_dict) or .safetensors")
@@ -138,6 +142,8 @@ int main(int argc, char** argv) {
   app.add_option("--logits", o.logits, "also write a CSV: one line per image, its path then its logits");
   app.add_option("--top", o.top, "classes to print per image")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--batch", o.batch, "images per forward pass")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--device", o.device, "cpu, cuda or auto (cuda where a GPU is present)")->capture_default_str();
+  app.add_option("--backend", o.backend, "GPU kernels: native or cudnn")->capture_default_str();
   app.add_option("images", o.images, "JPEG or PNG images")->required();
   CLI11_PARSE(app, argc, argv);
   try {

@@ -6,6 +6,7 @@
 #include <map>
 #include <sstream>
 
+#include "apps/device_choice.h"
 #include "data/dataset.h"
 #include "engine/file_io.h"
 #include "data/loader.h"
@@ -25,7 +26,7 @@ std::vector<std::string> split_commas(const std::string& text) {
 }
 
 int predict(const std::string& checkpoint, const std::string& images, const std::string& out, int workers,
-            int batch_size) {
+            int batch_size, Device device) {
   // The checkpoint says what to build; load_checkpoint then checks every tensor against it.
   SafetensorsFile file = read_safetensors(checkpoint);
   std::map<std::string, std::string> meta = file.metadata();
@@ -37,6 +38,7 @@ int predict(const std::string& checkpoint, const std::string& images, const std:
   model.spec.crop = std::stoi(meta["crop"]);
   load_checkpoint(file, *model.network, nullptr);
   model.network->eval();
+  model.network->to(device);
 
   data::Dataset dataset = data::open_images(images);
   NEBULA_CHECK(dataset.rows() > 0, images, ": no images found");
@@ -46,6 +48,7 @@ int predict(const std::string& checkpoint, const std::string& images, const std:
   options.batch_size = batch_size;
   options.preprocess = {model.spec.crop, model.spec.height};
   options.threads = workers;
+  options.device = device;
   data::Loader loader(dataset, rows, options);
 
   std::map<int64_t, std::vector<float>> predictions;  // ordered by GalaxyID
@@ -88,15 +91,18 @@ int predict(const std::string& checkpoint, const std::string& images, const std:
 int main(int argc, char** argv) {
   std::string checkpoint, images, out = "submission.csv";
   int workers = 0, batch = 100;
+  std::string device = "auto", backend = "native";
   CLI::App app{"Predict the Galaxy Zoo probabilities of a folder of images with a train_cnn checkpoint."};
   app.add_option("--checkpoint", checkpoint, "best.safetensors or last.safetensors from train_cnn")->required();
   app.add_option("--images", images, "folder of <GalaxyID>.jpg")->required();
   app.add_option("--out", out, "the submission CSV")->capture_default_str();
   app.add_option("--workers", workers, "loader threads (default: every core)");
   app.add_option("--batch", batch)->capture_default_str();
+  app.add_option("--device", device, "cpu, cuda or auto (cuda where a GPU is present)")->capture_default_str();
+  app.add_option("--backend", backend, "GPU kernels: native or cudnn")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   try {
-    return nebula::predict(checkpoint, images, out, workers, batch);
+    return nebula::predict(checkpoint, images, out, workers, batch, nebula::choose_device(device, backend));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "predict: %s\n", e.what());
     return 1;

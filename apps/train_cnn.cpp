@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
   app.add_flag("--cache", c.cache, "keep decoded images in memory between epochs");
   app.add_option("--device", c.device, "cpu, cuda or auto (cuda where a GPU is present)")->capture_default_str();
   app.add_option("--backend", c.backend, "GPU kernels: native or cudnn")->capture_default_str();
+  app.add_flag("!--no-cuda-graph", c.cuda_graph,
+               "on the GPU, launch every step's kernels instead of replaying a captured CUDA graph");
   app.add_option("--out", c.out_dir, "output folder")->capture_default_str();
   app.add_flag("--resume", c.resume, "continue the run in --out from its last checkpoint");
   CLI11_PARSE(app, argc, argv);

@@ -6,19 +6,21 @@
 #include <cstdio>
 #include <map>
 
+#include "apps/device_choice.h"
 #include "apps/history.h"
 #include "apps/progress.h"
 #include "data/dataset.h"
-#include "engine/file_io.h"
 #include "data/loader.h"
 #include "data/split.h"
 #include "engine/checkpoint.h"
 #include "engine/dispatch.h"
 #include "engine/error.h"
+#include "engine/file_io.h"
 #include "engine/metrics.h"
 #include "engine/ops.h"
 #include "engine/optimizer.h"
 #include "engine/random.h"
+#include "engine/training_step.h"
 #include "models/import_weights.h"
 #include "models/model_file.h"
 
@@ -42,23 +44,53 @@ data::Dataset open_data(const TrainConfig& c) {
   return data::open_dataset(c.images_dir, c.labels_path);
 }
 
-// Where the job runs. Without a usable GPU, say so in one line and use the CPU.
-Device choose_device(const std::string& wanted) {
-  NEBULA_CHECK(wanted == "auto" || wanted == "cpu" || wanted == "cuda", "--device must be cpu, cuda or auto, got '",
-               wanted, "'");
-  if (wanted == "cpu") return Device::CPU;
-  if (!cuda_available()) {
-    NEBULA_CHECK(wanted != "cuda", "--device cuda: ", cuda_unavailable_reason());
-    std::fprintf(stderr, "%s: running on the CPU\n", cuda_unavailable_reason().c_str());
-    return Device::CPU;
+// The running training loss. A step's loss is read only once the next step has
+// been queued, so on the GPU the host never waits for a step it just launched.
+class LossTracker {
+ public:
+  struct Step {
+    Tensor loss;
+    size_t batch_index = 0, images = 0;
+  };
+
+  // False when a finished step's loss was not finite: bad() names it.
+  bool add(Step step) {
+    pending_.push_back(std::move(step));
+    return pending_.size() < 2 || settle();
   }
-  NEBULA_CHECK(wanted != "cuda" || cuda_backend_built(), "--device cuda: this build has no CUDA backend yet");
-  if (!cuda_backend_built()) {
-    std::fprintf(stderr, "a GPU is present but this build has no CUDA backend yet: running on the CPU\n");
-    return Device::CPU;
+  bool finish() {
+    while (!pending_.empty())
+      if (!settle()) return false;
+    return true;
   }
-  return Device::CUDA;
-}
+  const Step& bad() const { return bad_; }
+  float bad_value() const { return bad_value_; }
+  double mean() const { return images_ ? sum_ / images_ : 0.0; }
+  size_t images() const { return images_; }
+  size_t batches() const { return batches_; }
+
+ private:
+  bool settle() {
+    Step step = std::move(pending_.front());
+    pending_.erase(pending_.begin());
+    float value = step.loss.to_vector()[0];
+    if (!std::isfinite(value)) {
+      bad_ = std::move(step);
+      bad_value_ = value;
+      return false;
+    }
+    sum_ += double(value) * step.images;
+    images_ += step.images;
+    ++batches_;
+    return true;
+  }
+
+  std::vector<Step> pending_;
+  Step bad_;
+  float bad_value_ = 0;
+  double sum_ = 0;
+  size_t images_ = 0, batches_ = 0;
+};
 
 struct Evaluation {
   double loss = 0, rmse = 0;
@@ -129,10 +161,7 @@ void write_split(const std::string& path, const data::Dataset& d, const data::Sp
 
 TrainResult train(const TrainConfig& c) {
   NEBULA_CHECK(c.epochs > 0 && c.batch > 0 && c.lr > 0, "--epochs, --batch and --lr must be positive");
-  NEBULA_CHECK(c.backend == "native" || c.backend == "cudnn", "--backend must be native or cudnn, got '", c.backend,
-               "'");
-  set_backend(c.backend == "native" ? Backend::Native : Backend::Cudnn);
-  Device device = choose_device(c.device);
+  Device device = choose_device(c.device, c.backend);
 
   data::Dataset dataset = open_data(c);
   NEBULA_CHECK(dataset.rows() > 0, "the data set has no usable rows");
@@ -155,6 +184,7 @@ TrainResult train(const TrainConfig& c) {
   NEBULA_CHECK(!(c.freeze_backbone || c.backbone_lr > 0) || model.spec.head_layer >= 0,
                "--freeze-backbone and --backbone-lr need a model with a 'head' line (", c.model, " has none)");
   NEBULA_CHECK(!c.freeze_backbone || !c.weights.empty(), "--freeze-backbone needs --weights");
+  net.to(device);  // before the optimizer, whose state is made where the parameters are
   std::vector<ParameterGroup> groups = single_group(net);
   if (c.backbone_lr > 0)
     groups = {ParameterGroup{backbone_parameters(model), c.backbone_lr}, ParameterGroup{head_parameters(model), 0.0f}};
@@ -210,6 +240,7 @@ TrainResult train(const TrainConfig& c) {
                split.validation.size(), split.test.size(), dataset.rows(), model.spec.height, model.spec.width,
                model.spec.crop ? (", centre crop " + std::to_string(model.spec.crop)).c_str() : "");
 
+  GraphedTrainingStep graphed_step(net, optimizer);
   TrainResult result;
   double train_seconds = 0;
   size_t train_images = 0;
@@ -222,38 +253,33 @@ TrainResult train(const TrainConfig& c) {
     ProgressBar bar("epoch " + std::to_string(epoch) + "/" + std::to_string(c.epochs),
                     train_loader.batches_per_epoch());
     RmseMeter train_meter;
-    double loss_sum = 0;
-    size_t images = 0, batches = 0;
+    LossTracker losses;
     data::Batch batch;
-    while (train_loader.next(&batch)) {
+    bool finite = true;
+    while (finite && train_loader.next(&batch)) {
       if (batch.size() == 0) continue;
-      optimizer.zero_grad();
-      Variable prediction = net(Variable(batch.images));
-      Variable loss = mse_loss(prediction, Variable(batch.labels));
-      float value = loss.value().to_vector()[0];
-      if (!std::isfinite(value)) {
-        clear_tape();
-        std::fprintf(stderr, "\nthe loss became %s at epoch %d, batch %zu: stopping; the last good checkpoint is %s\n",
-                     std::isnan(value) ? "NaN" : "infinite", epoch, batch.index + 1,
-                     epoch > 1 ? last_path.c_str() : "(none: this was the first epoch)");
-        result.stopped_on_nan = true;
-        return result;
-      }
-      backward(loss);
-      optimizer.step();
-      train_meter.add(prediction.value(), batch.labels);
-      loss_sum += double(value) * batch.size();
-      images += batch.size();
-      ++batches;
-      if (!c.quiet) bar.update(batches, images, loss_sum / images);
+      StepResult step = c.cuda_graph ? graphed_step.run(batch.images, batch.labels)
+                                     : training_step(net, optimizer, batch.images, batch.labels);
+      train_meter.add(step.prediction, batch.labels);
+      finite = losses.add({step.loss, batch.index, batch.size()});
+      if (!c.quiet) bar.update(losses.batches(), losses.images(), losses.mean());
     }
+    if (!finite || !losses.finish()) {
+      clear_tape();
+      std::fprintf(stderr, "\nthe loss became %s at epoch %d, batch %zu: stopping; the last good checkpoint is %s\n",
+                   std::isnan(losses.bad_value()) ? "NaN" : "infinite", epoch, losses.bad().batch_index + 1,
+                   epoch > 1 ? last_path.c_str() : "(none: this was the first epoch)");
+      result.stopped_on_nan = true;
+      return result;
+    }
+    size_t images = losses.images();
     if (!c.quiet) bar.finish();
     double seconds = bar.seconds();
     train_seconds += seconds;
     train_images += images;
 
     Evaluation val = evaluate(net, val_loader, epoch);
-    EpochRecord record{epoch, loss_sum / std::max<size_t>(images, 1), train_meter.rmse(), val.loss, val.rmse, seconds,
+    EpochRecord record{epoch, losses.mean(), train_meter.rmse(), val.loss, val.rmse, seconds,
                        seconds > 0 ? images / seconds : 0};
     history.push_back(record);
     std::printf("epoch %d/%d  train loss %.5f  RMSE %.5f  |  validation loss %.5f  RMSE %.5f  |  %.1fs, %.0f img/s\n",

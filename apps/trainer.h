@@ -31,6 +31,7 @@ struct TrainConfig {
   bool cache = false;
   std::string device = "auto";
   std::string backend = "native";
+  bool cuda_graph = true;   // on the GPU, replay full-size steps as a captured CUDA graph
   std::string out_dir = "out/run";
   bool resume = false;
   bool quiet = false;       // no progress bars (tests)

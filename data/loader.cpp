@@ -10,6 +10,7 @@
 #include "data/random.h"
 #include "engine/device.h"
 #include "engine/error.h"
+#include "kernels/cuda/runtime.h"
 
 namespace nebula::data {
 
@@ -359,15 +360,15 @@ bool Loader::next(Batch* out) {
     const int64_t n = int64_t(batch.size());
     batch.images = Tensor({n, 3, s, s}, Device::CUDA);
     cuda_check(cudaMemcpyAsync(batch.images.data(), slot->staging->images, batch.images.numel() * sizeof(float),
-                               cudaMemcpyHostToDevice, 0),
+                               cudaMemcpyHostToDevice, gpu::stream()),
                "cudaMemcpyAsync");
     if (data_.labelled()) {
       batch.labels = Tensor({n, int64_t(data_.num_columns())}, Device::CUDA);
       cuda_check(cudaMemcpyAsync(batch.labels.data(), slot->staging->labels, batch.labels.numel() * sizeof(float),
-                                 cudaMemcpyHostToDevice, 0),
+                                 cudaMemcpyHostToDevice, gpu::stream()),
                  "cudaMemcpyAsync");
     }
-    cuda_check(cudaEventRecord(slot->staging->copied, 0), "cudaEventRecord");
+    cuda_check(cudaEventRecord(slot->staging->copied, gpu::stream()), "cudaEventRecord");
     {
       std::lock_guard<std::mutex> lock(staging_mutex_);
       copying_.push_back(slot->staging);

@@ -12,9 +12,9 @@
 // An exception in a worker is raised by next() at the batch it belongs to.
 //
 // With device = CUDA (and a GPU present) batches are made in pinned host memory
-// and copied with cudaMemcpyAsync on the legacy default stream, which orders the
-// copy before later work on any blocking stream; next() returns without waiting
-// for the copy.
+// and copied with cudaMemcpyAsync on Nebula's stream (kernels/cuda/runtime.h),
+// which orders the copy before the step's kernels; next() returns without
+// waiting for the copy.
 #pragma once
 #include <atomic>
 #include <condition_variable>

@@ -34,14 +34,6 @@ std::vector<std::pair<std::string, Tensor>> checkpoint_tensors(Module& model, Op
   return out;
 }
 
-std::vector<Dropout*> dropouts(Module& model) {
-  std::vector<Dropout*> out;
-  model.visit([&](Module& m) {
-    if (auto* d = dynamic_cast<Dropout*>(&m)) out.push_back(d);
-  });
-  return out;
-}
-
 std::string join(const std::vector<std::string>& items) {
   // Long lists are cut: the first names say enough about what went wrong.
   const size_t shown = 12;
@@ -88,7 +80,7 @@ void save_checkpoint(const std::string& path, Module& model, Optimizer* optimize
     meta[kStepsKey] = std::to_string(optimizer->steps());
   }
   std::string calls;
-  for (Dropout* d : dropouts(model)) calls += (calls.empty() ? "" : ",") + std::to_string(d->calls);
+  for (Dropout* d : dropout_layers(model)) calls += (calls.empty() ? "" : ",") + std::to_string(d->calls);
   if (!calls.empty()) meta[kDropoutKey] = calls;
   write_safetensors(path, checkpoint_tensors(model, optimizer, path), meta);
 }
@@ -118,7 +110,7 @@ CheckpointMetadata load_checkpoint(const SafetensorsFile& file, Module& model, O
     steps = parse_steps(s->second, path);
   }
 
-  const std::vector<Dropout*> layers = dropouts(model);
+  const std::vector<Dropout*> layers = dropout_layers(model);
   auto calls_entry = meta.find(kDropoutKey);
   const std::vector<uint64_t> calls =
       calls_entry == meta.end() ? std::vector<uint64_t>() : parse_counts(calls_entry->second, path);

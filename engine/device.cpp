@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "engine/error.h"
+#include "kernels/cuda/allocator.h"
+#include "kernels/cuda/runtime.h"
 
 namespace nebula {
 
@@ -36,10 +38,6 @@ struct CudaProbe {
 const CudaProbe& probe() {
   static const CudaProbe result;
   return result;
-}
-
-void cuda_check(cudaError_t status, const char* what, size_t bytes) {
-  NEBULA_CHECK(status == cudaSuccess, what, " of ", bytes, " bytes failed: ", cudaGetErrorString(status));
 }
 
 // Large host blocks are kept for reuse instead of returned to the system: a
@@ -93,11 +91,8 @@ void* allocate(Device device, size_t bytes) {
     if (!ptr) throw std::bad_alloc();
     return ptr;
   }
-  if (bytes == 0) bytes = 1;
   NEBULA_CHECK(cuda_available(), "cannot allocate on the GPU: ", cuda_unavailable_reason());
-  void* ptr = nullptr;
-  cuda_check(cudaMalloc(&ptr, bytes), "cudaMalloc", bytes);
-  return ptr;
+  return gpu::device_allocate(bytes);
 }
 
 void release(Device device, void* ptr, size_t bytes) {
@@ -108,16 +103,22 @@ void release(Device device, void* ptr, size_t bytes) {
     else
       std::free(ptr);
   } else {
-    cudaFree(ptr);
+    gpu::device_release(ptr, bytes);
   }
 }
 
 void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes) {
+  if (bytes == 0) return;
   if (dst_device == Device::CPU && src_device == Device::CPU) {
     std::memcpy(dst, src, bytes);
     return;
   }
-  cuda_check(cudaMemcpy(dst, src, bytes, cudaMemcpyDefault), "cudaMemcpy", bytes);
+  // On Nebula's stream, so copies are ordered with the kernels; device-to-device
+  // copies stay asynchronous (and capturable), a copy to the host waits for its data.
+  NEBULA_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, gpu::stream()), "copying ", bytes,
+                    " bytes from ", device_name(src_device), " to ", device_name(dst_device));
+  if (dst_device == Device::CPU)
+    NEBULA_CUDA_CHECK(cudaStreamSynchronize(gpu::stream()), "waiting for a copy to the host");
 }
 
 }  // namespace nebula

@@ -5,6 +5,8 @@
 // op in its errors; outputs are written, never accumulated, except accumulate().
 #pragma once
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "engine/tensor.h"
 #include "kernels/batchnorm2d.h"
@@ -19,12 +21,18 @@ enum class Backend { Native, Cudnn };
 void set_backend(Backend backend);
 Backend backend();
 const char* backend_name(Backend backend);
-// Whether this build carries the CUDA kernels (a GPU is probed separately: device.h).
-bool cuda_backend_built();
+// Parses "native" or "cudnn"; throws naming the flag otherwise.
+Backend parse_backend(const std::string& name);
 
 namespace dispatch {
 
-void conv2d_forward(const Conv2dParams& p, const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y);
+// While set, GPU dropout adds the device value *counter to its offset: a step
+// captured as a CUDA graph then draws fresh masks on every replay.
+void set_dropout_offset_counter(const uint64_t* counter);
+
+// relu: apply max(., 0) to the result (fused into the native kernel's epilogue).
+void conv2d_forward(const Conv2dParams& p, const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y,
+                    bool relu = false);
 void conv2d_backward_data(const Conv2dParams& p, const Tensor& dy, const Tensor& w, Tensor& dx);
 void conv2d_backward_filter(const Conv2dParams& p, const Tensor& x, const Tensor& dy, Tensor& dw, Tensor* dbias);
 
@@ -57,14 +65,29 @@ void global_avg_pool_backward(const Tensor& dy, Tensor& dx);
 
 void add_forward(const Tensor& a, const Tensor& b, Tensor& y);
 void accumulate(const Tensor& x, Tensor& y);  // y += x
+void fill(Tensor& y, float value);
 
-float mse_forward(const Tensor& p, const Tensor& t);
-void mse_backward(const Tensor& p, const Tensor& t, float dloss, Tensor& dp);
-double sum_squared_error(const Tensor& p, const Tensor& t);
+// The loss and its upstream gradient are 1-value tensors on the predictions'
+// device, so a GPU step never waits for the host.
+void mse_forward(const Tensor& p, const Tensor& t, Tensor& loss);
+void mse_backward(const Tensor& p, const Tensor& t, const Tensor& dloss, Tensor& dp);
+// sums[c] = sum over rows of (p - t)^2 for p, t [rows, columns].
+void column_squared_error(const Tensor& p, const Tensor& t, Tensor& sums);
 
-void adamax_update(const AdamaxParams& p, int64_t step, Tensor& w, const Tensor& g, Tensor& m, Tensor& u);
-void adam_update(const AdamParams& p, int64_t step, Tensor& w, const Tensor& g, Tensor& m, Tensor& v);
-void sgd_update(const SgdParams& p, Tensor& w, const Tensor& g, Tensor& velocity);
+// Optimizer updates over every parameter of a group at once (one launch on the
+// GPU). step_counter, when defined, is a 1-value tensor on the GPU holding the
+// step t, which then replaces `step` there (a captured CUDA graph advances it).
+struct UpdateTensors {
+  Tensor* w;
+  const Tensor* g;
+  Tensor* slot0;
+  Tensor* slot1;  // null for SGD
+};
+void adamax_update(const AdamaxParams& p, int64_t step, const Tensor& step_counter,
+                   const std::vector<UpdateTensors>& tensors);
+void adam_update(const AdamParams& p, int64_t step, const Tensor& step_counter,
+                 const std::vector<UpdateTensors>& tensors);
+void sgd_update(const SgdParams& p, const std::vector<UpdateTensors>& tensors);
 
 }  // namespace dispatch
 }  // namespace nebula

@@ -62,9 +62,16 @@ void Conv2d::collect_parameters(const std::string& prefix, std::vector<NamedPara
   add_parameter(out, prefix, "bias", bias);
 }
 
-Variable Conv2d::forward(const Variable& x) {
-  if (options_.pad >= 0) return conv2d(x, weight, bias, options_.stride, options_.pad);
-  return conv2d(x, weight, bias, options_.stride, options_.padding);
+Variable Conv2d::forward(const Variable& x) { return convolve(x, false); }
+
+Variable Conv2d::forward_relu(const Variable& x) {
+  output_shape(x.shape());  // the shape check operator() would make
+  return convolve(x, true);
+}
+
+Variable Conv2d::convolve(const Variable& x, bool relu) {
+  if (options_.pad >= 0) return conv2d(x, weight, bias, options_.stride, options_.pad, relu);
+  return conv2d(x, weight, bias, options_.stride, options_.padding, relu);
 }
 
 // ---- Dense
@@ -127,6 +134,14 @@ Variable Dropout::forward(const Variable& x) {
   // Each call gets its own 2^32-element window of the stream.
   uint64_t offset = (calls++) << 32;
   return dropout(x, rate_, seed_, offset);
+}
+
+std::vector<Dropout*> dropout_layers(Module& model) {
+  std::vector<Dropout*> out;
+  model.visit([&](Module& m) {
+    if (auto* d = dynamic_cast<Dropout*>(&m)) out.push_back(d);
+  });
+  return out;
 }
 
 // ---- Flatten, ReLU, Sigmoid

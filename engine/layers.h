@@ -25,11 +25,14 @@ class Conv2d : public Module {
   void collect_parameters(const std::string& prefix, std::vector<NamedParameter>& out) override;
   const Conv2dOptions& options() const { return options_; }
   Variable weight, bias;  // [out, in, k, k], [out] (undefined without bias)
+  // This convolution followed by a ReLU, as one op.
+  Variable forward_relu(const Variable& x);
 
  protected:
   Variable forward(const Variable& x) override;
 
  private:
+  Variable convolve(const Variable& x, bool relu);
   Conv2dOptions options_;
 };
 
@@ -82,6 +85,9 @@ class Dropout : public Module {
   float rate_;
   uint64_t seed_;
 };
+
+// Every Dropout inside model, in order.
+std::vector<Dropout*> dropout_layers(Module& model);
 
 class Flatten : public Module {
  public:

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "engine/dispatch.h"
 #include "engine/error.h"
 
 namespace nebula {
@@ -14,16 +15,31 @@ void RmseMeter::add(const Tensor& prediction, const Tensor& target) {
   if (column_sums_.empty()) column_sums_.assign(columns, 0.0);
   NEBULA_CHECK(static_cast<int64_t>(column_sums_.size()) == columns, "RMSE: ", columns,
                " columns after batches of ", column_sums_.size());
+  samples_ += n;
+  if (prediction.device() == Device::CUDA) {
+    Tensor sums({columns}, Device::CUDA);
+    dispatch::column_squared_error(prediction, target, sums);
+    pending_.push_back(sums);
+    return;
+  }
   std::vector<float> p = prediction.to_vector(), t = target.to_vector();
   for (int64_t i = 0; i < n; ++i)
     for (int64_t c = 0; c < columns; ++c) {
       double d = static_cast<double>(p[i * columns + c]) - t[i * columns + c];
       column_sums_[c] += d * d;
     }
-  samples_ += n;
+}
+
+void RmseMeter::collect() const {
+  for (const Tensor& sums : pending_) {
+    std::vector<float> host = sums.to_vector();
+    for (size_t c = 0; c < host.size(); ++c) column_sums_[c] += host[c];
+  }
+  pending_.clear();
 }
 
 double RmseMeter::mse() const {
+  collect();
   if (samples_ == 0 || column_sums_.empty()) return 0.0;
   double total = 0.0;
   for (double s : column_sums_) total += s;
@@ -33,11 +49,13 @@ double RmseMeter::mse() const {
 double RmseMeter::rmse() const { return std::sqrt(mse()); }
 
 double RmseMeter::column_rmse(int column) const {
+  collect();
   return samples_ ? std::sqrt(column_sums_.at(column) / samples_) : 0.0;
 }
 
 void RmseMeter::reset() {
   column_sums_.clear();
+  pending_.clear();
   samples_ = 0;
 }
 

@@ -1,6 +1,8 @@
 // RMSE over every output of every sample, as the study and Kaggle score it:
 // sqrt(sum of squared errors / (samples x outputs)), accumulated in double across
-// batches, with a per-column breakdown for the per-question report.
+// batches, with a per-column breakdown for the per-question report. On the GPU
+// each batch's column sums stay on the device until a result is asked for, so
+// adding a batch never waits for the step to finish.
 #pragma once
 #include <vector>
 
@@ -21,7 +23,11 @@ class RmseMeter {
   void reset();
 
  private:
-  std::vector<double> column_sums_;
+  // Adds the GPU batches' sums into column_sums_, in the order they came.
+  void collect() const;
+
+  mutable std::vector<double> column_sums_;
+  mutable std::vector<Tensor> pending_;  // per-batch column sums on the GPU
   int64_t samples_ = 0;
 };
 

@@ -10,6 +10,14 @@ Variable Module::operator()(const Variable& x) {
   return forward(x);
 }
 
+void Module::to(Device device) {
+  for (NamedParameter& p : parameters()) {
+    p.variable.value().move_to(device);
+    p.variable.grad().move_to(device);
+  }
+  for (NamedBuffer& b : buffers()) b.tensor.move_to(device);
+}
+
 void Module::train(bool on) {
   visit([on](Module& m) { m.training_ = on; });
 }

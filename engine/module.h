@@ -43,6 +43,10 @@ class Module {
   // Calls f on this module and every module inside it, depth first, in order.
   virtual void visit(const std::function<void(Module&)>& f) { f(*this); }
 
+  // Moves every parameter, gradient and buffer to device. Build optimizers after
+  // this: their state is made where the parameters are.
+  void to(Device device);
+
   void train(bool on = true);
   void eval() { train(false); }
   bool training() const { return training_; }

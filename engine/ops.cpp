@@ -21,23 +21,28 @@ void check_conv_operands(const Variable& x, const Variable& w, const char* what)
   NEBULA_CHECK(w.value().dim(2) == w.value().dim(3), "conv2d: only square kernels, got ", to_string(w.shape()));
 }
 
-Variable conv2d_impl(const Variable& x, const Variable& w, const Variable& bias, const Conv2dParams& p) {
+Variable conv2d_impl(const Variable& x, const Variable& w, const Variable& bias, const Conv2dParams& p, bool relu) {
   Tensor y({p.batch, p.out_channels, p.out_h, p.out_w}, x.value().device());
   const Tensor* b = bias.defined() ? &bias.value() : nullptr;
-  dispatch::conv2d_forward(p, x.value(), w.value(), b, y);
+  dispatch::conv2d_forward(p, x.value(), w.value(), b, y, relu);
   Variable out(y, needs_grad({&x, &w, &bias}));
   if (out.requires_grad()) {
-    record_backward([x, w, bias, p, out]() {
+    record_backward([x, w, bias, p, relu, out]() {
       if (!out.grad().defined()) return;
+      Tensor dy = out.grad();
+      if (relu) {
+        dy = like(out.grad());
+        dispatch::relu_backward(out.value(), out.grad(), dy);
+      }
       if (x.requires_grad()) {
         Tensor dx = like(x.value());
-        dispatch::conv2d_backward_data(p, out.grad(), w.value(), dx);
+        dispatch::conv2d_backward_data(p, dy, w.value(), dx);
         x.accumulate_grad(dx);
       }
       if (w.requires_grad() || bias.requires_grad()) {
         Tensor dw = like(w.value());
         Tensor db = bias.defined() ? like(bias.value()) : Tensor();
-        dispatch::conv2d_backward_filter(p, x.value(), out.grad(), dw, bias.defined() ? &db : nullptr);
+        dispatch::conv2d_backward_filter(p, x.value(), dy, dw, bias.defined() ? &db : nullptr);
         if (w.requires_grad()) w.accumulate_grad(dw);
         if (bias.requires_grad()) bias.accumulate_grad(db);
       }
@@ -50,16 +55,18 @@ int dim(const Variable& v, int i) { return static_cast<int>(v.value().dim(i)); }
 
 }  // namespace
 
-Variable conv2d(const Variable& x, const Variable& w, const Variable& bias, int stride, Padding padding) {
+Variable conv2d(const Variable& x, const Variable& w, const Variable& bias, int stride, Padding padding, bool relu) {
   check_conv_operands(x, w, padding == Padding::Same ? "same padding" : "valid padding");
   return conv2d_impl(x, w, bias,
-                     conv2d_params(dim(x, 0), dim(x, 1), dim(x, 2), dim(x, 3), dim(w, 0), dim(w, 2), stride, padding));
+                     conv2d_params(dim(x, 0), dim(x, 1), dim(x, 2), dim(x, 3), dim(w, 0), dim(w, 2), stride, padding),
+                     relu);
 }
 
-Variable conv2d(const Variable& x, const Variable& w, const Variable& bias, int stride, int pad) {
+Variable conv2d(const Variable& x, const Variable& w, const Variable& bias, int stride, int pad, bool relu) {
   check_conv_operands(x, w, "explicit padding");
   return conv2d_impl(x, w, bias,
-                     conv2d_params_padded(dim(x, 0), dim(x, 1), dim(x, 2), dim(x, 3), dim(w, 0), dim(w, 2), stride, pad));
+                     conv2d_params_padded(dim(x, 0), dim(x, 1), dim(x, 2), dim(x, 3), dim(w, 0), dim(w, 2), stride, pad),
+                     relu);
 }
 
 Variable maxpool2d(const Variable& x, int kernel, int stride, int pad) {
@@ -231,14 +238,14 @@ Variable mse_loss(const Variable& prediction, const Variable& target) {
   NEBULA_CHECK(prediction.shape() == target.shape(), "mse loss: prediction ", to_string(prediction.shape()),
                " and target ", to_string(target.shape()), " differ");
   NEBULA_CHECK(!target.requires_grad(), "mse loss: gradients with respect to the target are not supported");
-  float loss = dispatch::mse_forward(prediction.value(), target.value());
-  Variable out(Tensor::full({1}, loss, prediction.value().device()), needs_grad({&prediction}));
+  Tensor loss({1}, prediction.value().device());
+  dispatch::mse_forward(prediction.value(), target.value(), loss);
+  Variable out(loss, needs_grad({&prediction}));
   if (out.requires_grad()) {
     record_backward([prediction, target, out]() {
       if (!out.grad().defined()) return;
-      float dloss = out.grad().to_vector()[0];
       Tensor dp = like(prediction.value());
-      dispatch::mse_backward(prediction.value(), target.value(), dloss, dp);
+      dispatch::mse_backward(prediction.value(), target.value(), out.grad(), dp);
       prediction.accumulate_grad(dp);
     });
   }

@@ -11,9 +11,11 @@
 
 namespace nebula {
 
-// x [N, C, H, W], w [K, C, R, S], bias [K] or undefined.
-Variable conv2d(const Variable& x, const Variable& w, const Variable& bias, int stride, Padding padding);
-Variable conv2d(const Variable& x, const Variable& w, const Variable& bias, int stride, int pad);
+// x [N, C, H, W], w [K, C, R, S], bias [K] or undefined. With relu, the result
+// is max(conv, 0) in one op (the native kernel applies it in its epilogue).
+Variable conv2d(const Variable& x, const Variable& w, const Variable& bias, int stride, Padding padding,
+                bool relu = false);
+Variable conv2d(const Variable& x, const Variable& w, const Variable& bias, int stride, int pad, bool relu = false);
 Variable maxpool2d(const Variable& x, int kernel, int stride, int pad);
 // x [N, in] (or any shape whose first dimension is N), w [out, in], bias [out] or undefined.
 Variable dense(const Variable& x, const Variable& w, const Variable& bias);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/dispatch.h"
 #include "engine/module.h"
 #include "kernels/optimizer_update.h"
 
@@ -29,14 +30,18 @@ class Optimizer {
 
   int64_t steps() const { return steps_; }
   void set_steps(int64_t steps) { steps_ = steps; }
+  // Counts a step that a replayed CUDA graph took (the graph advanced the
+  // device's step counter itself).
+  void count_replayed_step();
   // Named views of every state tensor, for checkpoints ("<param>.exp_avg").
   std::vector<NamedBuffer> state();
   std::vector<ParameterGroup>& groups() { return groups_; }
 
  protected:
   Optimizer(std::vector<ParameterGroup> groups, float lr, std::vector<std::string> slot_names);
-  // Updates one parameter; slots are its state tensors, in slot_names order.
-  virtual void update(Variable& parameter, float lr, std::vector<Tensor>& slots) = 0;
+  // Updates every parameter of a group that has a gradient, in one call.
+  // step_counter is the step t on the GPU (undefined on the CPU).
+  virtual void update(float lr, const Tensor& step_counter, const std::vector<dispatch::UpdateTensors>& tensors) = 0;
   float lr_;
 
  private:
@@ -44,6 +49,10 @@ class Optimizer {
   std::vector<std::string> slot_names_;
   std::vector<std::vector<std::vector<Tensor>>> slots_;  // [group][parameter][slot]
   int64_t steps_ = 0;
+  // On the GPU, t lives in device memory too, advanced by a kernel each step,
+  // so a step captured as a CUDA graph reads the right t when replayed.
+  Tensor step_counter_, one_;
+  int64_t counter_holds_ = -1;  // the value step_counter_ holds, when known
 };
 
 class Adamax : public Optimizer {
@@ -52,7 +61,7 @@ class Adamax : public Optimizer {
   const char* kind() const override { return "Adamax"; }
 
  protected:
-  void update(Variable& parameter, float lr, std::vector<Tensor>& slots) override;
+  void update(float lr, const Tensor& step_counter, const std::vector<dispatch::UpdateTensors>& tensors) override;
 
  private:
   AdamaxParams params_;
@@ -64,7 +73,7 @@ class Adam : public Optimizer {
   const char* kind() const override { return "Adam"; }
 
  protected:
-  void update(Variable& parameter, float lr, std::vector<Tensor>& slots) override;
+  void update(float lr, const Tensor& step_counter, const std::vector<dispatch::UpdateTensors>& tensors) override;
 
  private:
   AdamParams params_;
@@ -76,7 +85,7 @@ class Sgd : public Optimizer {
   const char* kind() const override { return "SGD"; }
 
  protected:
-  void update(Variable& parameter, float lr, std::vector<Tensor>& slots) override;
+  void update(float lr, const Tensor& step_counter, const std::vector<dispatch::UpdateTensors>& tensors) override;
 
  private:
   SgdParams params_;

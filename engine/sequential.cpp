@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "engine/error.h"
+#include "engine/layers.h"
 #include "engine/ops.h"
 
 namespace nebula {
@@ -46,7 +47,18 @@ void Sequential::visit(const std::function<void(Module&)>& f) {
 
 Variable Sequential::forward(const Variable& x) {
   Variable y = x;
-  for (auto& [name, child] : children_) y = (*child)(y);
+  for (size_t i = 0; i < children_.size(); ++i) {
+    Module& child = *children_[i].second;
+    // A Conv2d followed by a ReLU runs as one op: the GPU kernel applies the
+    // ReLU as it writes its output, saving a pass over the activations.
+    auto* conv = dynamic_cast<Conv2d*>(&child);
+    if (conv && i + 1 < children_.size() && dynamic_cast<ReLU*>(children_[i + 1].second.get())) {
+      y = conv->forward_relu(y);
+      ++i;
+      continue;
+    }
+    y = child(y);
+  }
   return y;
 }
 

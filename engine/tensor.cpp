@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "engine/dispatch.h"
 #include "engine/error.h"
 
 namespace nebula {
@@ -10,6 +11,16 @@ Storage::Storage(Device device, size_t count)
     : device_(device), count_(count), data_(static_cast<float*>(allocate(device, count * sizeof(float)))) {}
 
 Storage::~Storage() { release(device_, data_, count_ * sizeof(float)); }
+
+void Storage::relocate(Device device) {
+  if (device == device_) return;
+  size_t bytes = count_ * sizeof(float);
+  float* moved = static_cast<float*>(allocate(device, bytes));
+  copy_bytes(moved, device, data_, device_, bytes);
+  release(device_, data_, bytes);
+  data_ = moved;
+  device_ = device;
+}
 
 Tensor::Tensor(Shape shape, Device device)
     : shape_(std::move(shape)), storage_(std::make_shared<Storage>(device, nebula::numel(shape_))) {
@@ -41,6 +52,10 @@ Tensor Tensor::reshape(Shape shape) const {
 
 Tensor Tensor::clone() const { return to(device()); }
 
+void Tensor::move_to(Device target) {
+  if (storage_) storage_->relocate(target);
+}
+
 Tensor Tensor::to(Device target) const {
   Tensor out(shape_, target);
   out.copy_from(*this);
@@ -59,12 +74,7 @@ void Tensor::copy_from(const Tensor& other) {
 }
 
 void Tensor::fill(float value) {
-  if (device() == Device::CPU) {
-    std::fill(data(), data() + numel(), value);
-  } else {
-    std::vector<float> host(numel(), value);
-    copy_bytes(data(), device(), host.data(), Device::CPU, host.size() * sizeof(float));
-  }
+  if (defined()) dispatch::fill(*this, value);
 }
 
 }  // namespace nebula

@@ -19,6 +19,9 @@ class Storage {
   float* data() { return data_; }
   size_t count() const { return count_; }
   Device device() const { return device_; }
+  // Moves the values to another device in place: every Tensor sharing this
+  // storage sees them there.
+  void relocate(Device device);
 
  private:
   Device device_;
@@ -49,6 +52,8 @@ class Tensor {
   Tensor reshape(Shape shape) const;
   Tensor clone() const;
   Tensor to(Device device) const;
+  // Moves this tensor's storage, and so every copy sharing it, to device.
+  void move_to(Device device);
   std::vector<float> to_vector() const;
   void copy_from(const Tensor& other);  // same numel, any devices
   void fill(float value);

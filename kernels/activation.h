@@ -17,4 +17,19 @@ void sigmoid_forward(int64_t n, const T* x, T* y);
 template <typename T>
 void sigmoid_backward(int64_t n, const T* y, const T* dy, T* dx);
 }  // namespace ref
+
+// GPU paths: device pointers, work queued on gpu::stream().
+namespace cuda {
+void relu_forward(int64_t n, const float* x, float* y);
+void relu_backward(int64_t n, const float* y, const float* dy, float* dx);
+void sigmoid_forward(int64_t n, const float* x, float* y);
+void sigmoid_backward(int64_t n, const float* y, const float* dy, float* dx);
+}  // namespace cuda
+
+namespace cudnn {  // cudnnActivationForward / Backward
+void relu_forward(int64_t n, const float* x, float* y);
+void relu_backward(int64_t n, const float* y, const float* dy, float* dx);
+void sigmoid_forward(int64_t n, const float* x, float* y);
+void sigmoid_backward(int64_t n, const float* y, const float* dy, float* dx);
+}  // namespace cudnn
 }  // namespace nebula

@@ -1,5 +1,5 @@
 // Elementwise add (the residual connection): y = a + b; da = dy, db = dy.
-// Also the accumulation used by autograd: y += x.
+// Also the accumulation used by autograd: y += x, and fill: y = value.
 #pragma once
 #include <cstdint>
 
@@ -10,4 +10,10 @@ void add_forward(int64_t n, const T* a, const T* b, T* y);
 template <typename T>
 void accumulate(int64_t n, const T* x, T* y);  // y += x
 }  // namespace ref
+
+namespace cuda {  // device pointers, work queued on gpu::stream()
+void add_forward(int64_t n, const float* a, const float* b, float* y);
+void accumulate(int64_t n, const float* x, float* y);
+void fill(int64_t n, float value, float* y);
+}  // namespace cuda
 }  // namespace nebula

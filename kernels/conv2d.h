@@ -43,4 +43,20 @@ void conv2d_backward_data(const Conv2dParams& p, const float* dy, const float* w
 void conv2d_backward_filter(const Conv2dParams& p, const float* x, const float* dy, float* dw, float* dbias);
 }  // namespace cpu
 
+// GPU paths: device pointers, work queued on gpu::stream() (kernels/cuda/runtime.h).
+namespace cuda {  // hand-written: shared-memory tiled implicit GEMM
+// The epilogue adds the bias (may be null) and, when relu is set, applies max(., 0).
+void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const float* bias, float* y,
+                    bool relu = false);
+void conv2d_backward_data(const Conv2dParams& p, const float* dy, const float* w, float* dx);
+void conv2d_backward_filter(const Conv2dParams& p, const float* x, const float* dy, float* dw, float* dbias);
+}  // namespace cuda
+
+namespace cudnn {  // cudnnConvolution*, algorithms chosen once per shape
+void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const float* bias, float* y,
+                    bool relu = false);
+void conv2d_backward_data(const Conv2dParams& p, const float* dy, const float* w, float* dx);
+void conv2d_backward_filter(const Conv2dParams& p, const float* x, const float* dy, float* dw, float* dbias);
+}  // namespace cudnn
+
 }  // namespace nebula

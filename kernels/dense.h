@@ -25,4 +25,17 @@ void dense_backward_data(const DenseParams& p, const float* dy, const float* w, 
 void dense_backward_weight(const DenseParams& p, const float* x, const float* dy, float* dw, float* dbias);
 }  // namespace cpu
 
+// GPU paths: device pointers, work queued on gpu::stream().
+namespace cuda {  // hand-written shared-memory tiled GEMM
+void dense_forward(const DenseParams& p, const float* x, const float* w, const float* bias, float* y);
+void dense_backward_data(const DenseParams& p, const float* dy, const float* w, float* dx);
+void dense_backward_weight(const DenseParams& p, const float* x, const float* dy, float* dw, float* dbias);
+}  // namespace cuda
+
+namespace cudnn {  // cuBLAS sgemm (the library path sits beside cuDNN's)
+void dense_forward(const DenseParams& p, const float* x, const float* w, const float* bias, float* y);
+void dense_backward_data(const DenseParams& p, const float* dy, const float* w, float* dx);
+void dense_backward_weight(const DenseParams& p, const float* x, const float* dy, float* dw, float* dbias);
+}  // namespace cudnn
+
 }  // namespace nebula

@@ -13,4 +13,13 @@ void dropout_forward(int64_t n, float rate, uint64_t seed, uint64_t offset, cons
 template <typename T>
 void dropout_backward(int64_t n, float rate, uint64_t seed, uint64_t offset, const T* dy, T* dx);
 }  // namespace ref
+
+// GPU path (the same mask as the CPU's). offset_device, when not null, points to a
+// device value added to offset: a captured CUDA graph advances it between replays.
+namespace cuda {
+void dropout_forward(int64_t n, float rate, uint64_t seed, uint64_t offset, const uint64_t* offset_device,
+                     const float* x, float* y);
+void dropout_backward(int64_t n, float rate, uint64_t seed, uint64_t offset, const uint64_t* offset_device,
+                      const float* dy, float* dx);
+}  // namespace cuda
 }  // namespace nebula

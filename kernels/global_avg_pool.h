@@ -10,4 +10,9 @@ void global_avg_pool_forward(int planes, int spatial, const T* x, T* y);  // pla
 template <typename T>
 void global_avg_pool_backward(int planes, int spatial, const T* dy, T* dx);
 }  // namespace ref
+
+namespace cuda {  // device pointers, work queued on gpu::stream()
+void global_avg_pool_forward(int planes, int spatial, const float* x, float* y);
+void global_avg_pool_backward(int planes, int spatial, const float* dy, float* dx);
+}  // namespace cuda
 }  // namespace nebula

@@ -24,4 +24,15 @@ template <typename T>
 void maxpool2d_backward(const Pool2dParams& p, const T* x, const T* dy, T* dx);
 }  // namespace ref
 
+// GPU paths: device pointers, work queued on gpu::stream().
+namespace cuda {
+void maxpool2d_forward(const Pool2dParams& p, const float* x, float* y);
+void maxpool2d_backward(const Pool2dParams& p, const float* x, const float* dy, float* dx);
+}  // namespace cuda
+
+namespace cudnn {  // cudnnPooling*; backward recomputes y, which cuDNN needs
+void maxpool2d_forward(const Pool2dParams& p, const float* x, float* y);
+void maxpool2d_backward(const Pool2dParams& p, const float* x, const float* dy, float* dx);
+}  // namespace cudnn
+
 }  // namespace nebula

@@ -31,4 +31,26 @@ void adam_update(const AdamParams& p, int64_t step, int64_t n, float* w, const f
 void sgd_update(const SgdParams& p, int64_t n, float* w, const float* g, float* velocity);
 }  // namespace ref
 
+// One parameter tensor and its optimizer state, for the fused GPU update.
+// Adamax: slot0 = m, slot1 = u; Adam: slot0 = m, slot1 = v; SGD: slot0 = velocity.
+struct ParameterSlots {
+  float* w = nullptr;
+  const float* g = nullptr;
+  float* slot0 = nullptr;
+  float* slot1 = nullptr;
+  int64_t n = 0;
+};
+
+// GPU path: one launch updates every tensor in the list (device pointers; the
+// list is host memory passed by value, chunked if it is long). step_device,
+// when not null, holds t as a float in device memory and replaces `step`: a
+// captured CUDA graph advances it between replays.
+namespace cuda {
+void adamax_update(const AdamaxParams& p, int64_t step, const float* step_device, const ParameterSlots* tensors,
+                   int count);
+void adam_update(const AdamParams& p, int64_t step, const float* step_device, const ParameterSlots* tensors,
+                 int count);
+void sgd_update(const SgdParams& p, const ParameterSlots* tensors, int count);
+}  // namespace cuda
+
 }  // namespace nebula

@@ -1,0 +1,127 @@
+#include "engine/training_step.h"
+
+#include <cuda_runtime.h>
+
+#include <cstdio>
+
+#include "engine/dispatch.h"
+#include "engine/layers.h"
+#include "engine/ops.h"
+#include "kernels/cuda/allocator.h"
+#include "kernels/cuda/counter.h"
+#include "kernels/cuda/runtime.h"
+
+namespace nebula {
+
+StepResult training_step(Module& net, Optimizer& optimizer, const Tensor& x, const Tensor& y) {
+  optimizer.zero_grad();
+  Variable prediction = net(Variable(x));
+  Variable loss = mse_loss(prediction, Variable(y));
+  backward(loss);
+  optimizer.step();
+  return {loss.value(), prediction.value()};
+}
+
+// What a capture leaves: the executable graph, the static inputs it reads, the
+// static outputs it writes, and the device counter that moves its dropout
+// stream. The memory its kernels touch belongs to a private pool of the
+// allocator until the graph is gone.
+struct GraphedTrainingStep::Graph {
+  cudaGraph_t graph = nullptr;
+  cudaGraphExec_t exec = nullptr;
+  int pool = 0;
+  Tensor x, y;
+  StepResult outputs;
+  uint64_t* dropout_counter = nullptr;
+  uint64_t replays = 0;
+
+  ~Graph() {
+    cudaStreamSynchronize(gpu::stream());  // replays still queued read this memory
+    if (exec) cudaGraphExecDestroy(exec);
+    if (graph) cudaGraphDestroy(graph);
+    if (pool) gpu::release_graph_pool(pool);
+    if (dropout_counter) gpu::device_release(dropout_counter, sizeof(uint64_t));
+  }
+};
+
+GraphedTrainingStep::GraphedTrainingStep(Module& net, Optimizer& optimizer) : net_(net), optimizer_(optimizer) {}
+GraphedTrainingStep::~GraphedTrainingStep() = default;
+
+bool GraphedTrainingStep::captured() const { return graph_ != nullptr; }
+
+StepResult GraphedTrainingStep::run(const Tensor& x, const Tensor& y) {
+  if (x.device() != Device::CUDA || failed_) return training_step(net_, optimizer_, x, y);
+  if (graph_) {
+    if (x.shape() != graph_->x.shape() || y.shape() != graph_->y.shape())
+      return training_step(net_, optimizer_, x, y);
+  } else if (x.shape() != warmed_shape_) {
+    warmed_shape_ = x.shape();
+    return training_step(net_, optimizer_, x, y);
+  } else {
+    try {
+      capture(x, y);
+    } catch (const Error& e) {
+      failed_ = true;
+      std::fprintf(stderr, "CUDA graph capture failed, training on without it: %s\n", e.what());
+      return training_step(net_, optimizer_, x, y);
+    }
+  }
+  return replay(x, y);
+}
+
+void GraphedTrainingStep::capture(const Tensor& x, const Tensor& y) {
+  auto g = std::make_unique<Graph>();
+  g->x = x.clone();
+  g->y = y.clone();
+  g->dropout_counter = static_cast<uint64_t*>(gpu::device_allocate(sizeof(uint64_t)));
+  const std::vector<Dropout*> dropouts = dropout_layers(net_);
+  std::vector<uint64_t> calls;
+  for (Dropout* d : dropouts) calls.push_back(d->calls);
+  const int64_t steps = optimizer_.steps();
+
+  g->pool = gpu::begin_graph_pool();
+  dispatch::set_dropout_offset_counter(g->dropout_counter);
+  cudaStream_t stream = gpu::stream();
+  cudaError_t status = cudaStreamBeginCapture(stream, cudaStreamCaptureModeRelaxed);
+  std::string failure;
+  if (status == cudaSuccess) {
+    try {
+      g->outputs = training_step(net_, optimizer_, g->x, g->y);
+    } catch (const Error& e) {
+      failure = e.what();
+    }
+    status = cudaStreamEndCapture(stream, &g->graph);
+    if (status == cudaSuccess && failure.empty())
+      status = cudaGraphInstantiate(&g->exec, g->graph, 0);
+  }
+  dispatch::set_dropout_offset_counter(nullptr);
+  gpu::end_graph_pool();
+  if (status != cudaSuccess || !failure.empty()) {
+    cudaGetLastError();
+    // Nothing ran: undo what the capture counted.
+    optimizer_.set_steps(steps);
+    for (size_t i = 0; i < dropouts.size(); ++i) dropouts[i]->calls = calls[i];
+    NEBULA_FAIL(failure.empty() ? std::string(cudaGetErrorString(status)) : failure);
+  }
+  // The capture counted one step and one call per Dropout, which the first
+  // replay (replays == 0) now performs.
+  graph_ = std::move(g);
+}
+
+StepResult GraphedTrainingStep::replay(const Tensor& x, const Tensor& y) {
+  Graph& g = *graph_;
+  g.x.copy_from(x);
+  g.y.copy_from(y);
+  if (g.replays > 0) {
+    optimizer_.count_replayed_step();
+    for (Dropout* d : dropout_layers(net_)) ++d->calls;
+  }
+  // Baked offsets are those of the captured call; replay k draws call + k.
+  cuda::set_counter(g.dropout_counter, g.replays << 32);
+  NEBULA_CUDA_CHECK(cudaGraphLaunch(g.exec, gpu::stream()), "replaying the captured training step");
+  ++g.replays;
+  // The graph overwrites its outputs on the next replay: hand out copies.
+  return {g.outputs.loss.clone(), g.outputs.prediction.clone()};
+}
+
+}  // namespace nebula

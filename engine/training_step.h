@@ -1,0 +1,48 @@
+// One training step (zero the gradients, forward, MSE loss, backward, optimizer
+// step), run eagerly or, on the GPU, as a captured CUDA graph.
+#pragma once
+#include <memory>
+
+#include "engine/module.h"
+#include "engine/optimizer.h"
+
+namespace nebula {
+
+struct StepResult {
+  Tensor loss;        // 1 value, on the step's device
+  Tensor prediction;  // [N, outputs]
+};
+
+StepResult training_step(Module& net, Optimizer& optimizer, const Tensor& x, const Tensor& y);
+
+// The training step as a CUDA graph: launching a graph costs one call where
+// the eager step queues a hundred kernels, each with host-side work. The first
+// step of a shape runs eagerly (it fills the memory cache and picks cuDNN
+// algorithms, which cannot happen during a capture); the second is captured and
+// every later one replays the graph on copies of its inputs. A batch of another
+// shape (the last, smaller one) runs eagerly. Replays give the same numbers as
+// eager steps: the optimizer's step count and the dropout masks advance through
+// device counters. If capturing fails, it says why once and stays eager.
+class GraphedTrainingStep {
+ public:
+  GraphedTrainingStep(Module& net, Optimizer& optimizer);
+  ~GraphedTrainingStep();
+  GraphedTrainingStep(const GraphedTrainingStep&) = delete;
+  GraphedTrainingStep& operator=(const GraphedTrainingStep&) = delete;
+
+  StepResult run(const Tensor& x, const Tensor& y);
+  bool captured() const;
+
+ private:
+  struct Graph;
+  void capture(const Tensor& x, const Tensor& y);
+  StepResult replay(const Tensor& x, const Tensor& y);
+
+  Module& net_;
+  Optimizer& optimizer_;
+  std::unique_ptr<Graph> graph_;
+  Shape warmed_shape_;
+  bool failed_ = false;
+};
+
+}  // namespace nebula
