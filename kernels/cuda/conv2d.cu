@@ -15,7 +15,9 @@
 //   backward filter: dw^T[(c,r,s), k] = sum_{(n,i,j)} im2col(x)^T[(c,r,s), (n,i,j)] dy[(n,i,j), k]
 //                    M = C*R*S, N = K, K = N*P (long: split-K summed in a fixed order);
 //                    db = column sums of dy, read off the dy tiles the GEMM holds anyway.
-// Index decoding uses FastDiv (multiply-high) since it runs for every tile element.
+// Index decoding uses FastDiv (multiply-high), as it runs for every tile; the
+// operands read along the pixels decode each tile's reduction indices once per
+// block, into shared memory (decode_per_block in gemm.h).
 #include "kernels/conv2d.h"
 
 #include <algorithm>

@@ -2,6 +2,7 @@
 // switches, initialisation, and naming.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "engine/error.h"
@@ -27,6 +28,36 @@ TEST(Layers, ShapeErrorsNameTheLayerAndShapes) {
   Dense dense(10, 2);
   EXPECT_THROW(dense(Variable(Tensor::zeros({2, 3, 4}))), Error);
   EXPECT_THROW(MaxPool2d(5).output_shape({1, 1, 3, 3}), Error);
+}
+
+// Sequential runs a Conv2d followed by a ReLU as one fused op: the output and
+// every gradient must be exactly those of the two layers run one by one.
+TEST(Layers, FusedConvReluMatchesConvThenRelu) {
+  manual_seed(3);
+  Sequential net;
+  Conv2d& conv = net.emplace<Conv2d>(Conv2dOptions{3, 4, 3, 2, Padding::Same});
+  net.emplace<ReLU>();
+  Generator g(8);
+  std::vector<float> values(2 * 3 * 9 * 7);
+  for (float& v : values) v = g.uniform(-1.0f, 1.0f);
+  Variable x1(Tensor::from_vector({2, 3, 9, 7}, values), true), x2(x1.value().clone(), true);
+
+  Variable fused = net(x1);
+  Variable loss1 = mse_loss(fused, Variable(Tensor::full(fused.shape(), 0.25f)));
+  backward(loss1);
+  std::vector<float> dw_fused = conv.weight.grad().to_vector(), db_fused = conv.bias.grad().to_vector();
+  conv.weight.zero_grad();
+  conv.bias.zero_grad();
+
+  Variable separate = relu(conv(x2));
+  Variable loss2 = mse_loss(separate, Variable(Tensor::full(separate.shape(), 0.25f)));
+  backward(loss2);
+  std::vector<float> y = fused.value().to_vector();
+  EXPECT_EQ(y, separate.value().to_vector());
+  EXPECT_GT(std::count(y.begin(), y.end(), 0.0f), 0) << "the ReLU never clipped: the test would not see it";
+  EXPECT_EQ(x1.grad().to_vector(), x2.grad().to_vector());
+  EXPECT_EQ(dw_fused, conv.weight.grad().to_vector());
+  EXPECT_EQ(db_fused, conv.bias.grad().to_vector());
 }
 
 TEST(Layers, SamePaddingKeepsCeilOfInputOverStride) {
