@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "benchmarks/gpu_peak.h"
+#include "benchmarks/gpu_timer.h"
 #include "engine/device.h"
 #include "engine/random.h"
 #include "kernels/activation.h"
@@ -112,39 +113,6 @@ class RotatingBuffers {
   int copies_ = 0;
 };
 
-class EventPair {
- public:
-  EventPair() {
-    NEBULA_CUDA_CHECK(cudaEventCreate(&start_), "bench_kernels: creating an event");
-    NEBULA_CUDA_CHECK(cudaEventCreate(&stop_), "bench_kernels: creating an event");
-  }
-  ~EventPair() {
-    cudaEventDestroy(start_);
-    cudaEventDestroy(stop_);
-  }
-  EventPair(const EventPair&) = delete;
-  EventPair& operator=(const EventPair&) = delete;
-
-  void start() { NEBULA_CUDA_CHECK(cudaEventRecord(start_, gpu::stream()), "bench_kernels: recording an event"); }
-  // Waits for the stop event and returns the seconds between the two.
-  double stop() {
-    NEBULA_CUDA_CHECK(cudaEventRecord(stop_, gpu::stream()), "bench_kernels: recording an event");
-    NEBULA_CUDA_CHECK(cudaEventSynchronize(stop_), "bench_kernels: waiting for the timed launches");
-    float ms = 0.0f;
-    NEBULA_CUDA_CHECK(cudaEventElapsedTime(&ms, start_, stop_), "bench_kernels: reading an event");
-    return ms * 1e-3;
-  }
-
- private:
-  cudaEvent_t start_ = nullptr, stop_ = nullptr;
-};
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  size_t n = values.size();
-  return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
-}
-
 // Queues one launch of the op on copy `copy` of its operands.
 using Launch = std::function<void(const RotatingBuffers& b, int copy)>;
 
@@ -152,7 +120,7 @@ using Launch = std::function<void(const RotatingBuffers& b, int copy)>;
 double median_launch_seconds(const RotatingBuffers& b, const Launch& launch) {
   for (int c = 0; c < b.copies(); ++c) launch(b, c);
   NEBULA_CUDA_CHECK(cudaStreamSynchronize(gpu::stream()), "bench_kernels: warm-up pass");
-  EventPair events;
+  GpuTimer events;
   // A few more untimed passes, so the clocks have ramped up whatever ran before.
   double warm = 0;
   for (int pass = 0; pass < 50 && warm < 0.02; ++pass) {

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "benchmarks/gpu_peak.h"
+#include "benchmarks/gpu_timer.h"
 #include "engine/device.h"
 #include "engine/dispatch.h"
 #include "engine/ops.h"
@@ -101,39 +102,6 @@ const NamedVariant variants[] = {
     {"graph", graph},
 };
 
-class EventPair {
- public:
-  EventPair() {
-    NEBULA_CUDA_CHECK(cudaEventCreate(&start_), "bench_train: creating an event");
-    NEBULA_CUDA_CHECK(cudaEventCreate(&stop_), "bench_train: creating an event");
-  }
-  ~EventPair() {
-    cudaEventDestroy(start_);
-    cudaEventDestroy(stop_);
-  }
-  EventPair(const EventPair&) = delete;
-  EventPair& operator=(const EventPair&) = delete;
-
-  void start() { NEBULA_CUDA_CHECK(cudaEventRecord(start_, gpu::stream()), "bench_train: recording an event"); }
-  // Waits for the stop event and returns the seconds between the two.
-  double stop() {
-    NEBULA_CUDA_CHECK(cudaEventRecord(stop_, gpu::stream()), "bench_train: recording an event");
-    NEBULA_CUDA_CHECK(cudaEventSynchronize(stop_), "bench_train: waiting for the step");
-    float ms = 0.0f;
-    NEBULA_CUDA_CHECK(cudaEventElapsedTime(&ms, start_, stop_), "bench_train: reading an event");
-    return ms * 1e-3;
-  }
-
- private:
-  cudaEvent_t start_ = nullptr, stop_ = nullptr;
-};
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  size_t n = values.size();
-  return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
-}
-
 // The median seconds of one step of `model` on `backend`, run by `variant`.
 double median_step_seconds(const std::string& model, Backend backend, Variant variant) {
   set_backend(backend);
@@ -143,7 +111,7 @@ double median_step_seconds(const std::string& model, Backend backend, Variant va
   Step step = variant(*setup);
   for (int i = 0; i < kVariantWarmupSteps; ++i) step();
   NEBULA_CUDA_CHECK(cudaStreamSynchronize(gpu::stream()), "bench_train: warm-up steps");
-  EventPair events;
+  GpuTimer events;
   std::vector<double> seconds;
   for (int i = 0; i < timed_steps; ++i) {
     events.start();

@@ -20,6 +20,7 @@
 #include <cstdint>
 
 #include "kernels/cuda/allocator.h"
+#include "kernels/cuda/block_sum.cuh"
 #include "kernels/cuda/runtime.h"
 
 namespace nebula {
@@ -81,30 +82,17 @@ __device__ __forceinline__ void for_chunk(const BatchNormParams& p, const Chunks
   }
 }
 
-// Sum over the block in a fixed tree; every thread gets the result.
-__device__ double block_sum(double value) {
-  __shared__ double partial[kThreads];
-  __syncthreads();  // a previous call's readers are done with partial[0]
-  partial[threadIdx.x] = value;
-  __syncthreads();
-  for (unsigned width = kThreads / 2; width > 0; width /= 2) {
-    if (threadIdx.x < width) partial[threadIdx.x] += partial[threadIdx.x + width];
-    __syncthreads();
-  }
-  return partial[0];
-}
-
 // Per chunk: its sum, and the sum of squared deviations from its own mean.
 __global__ void batchnorm2d_forward_partial_kernel(BatchNormParams p, Chunks chunks, const float* x, double* sums,
                                                    double* m2s) {
   const int c = blockIdx.x, b = blockIdx.y;
   double sum = 0.0;
   for_chunk(p, chunks, [&](int64_t at) { sum += x[at]; });
-  sum = block_sum(sum);
+  sum = block_sum<kThreads>(sum);
   const double mean = sum / double(chunk_end(chunks, b) - chunk_begin(chunks, b));
   double sq = 0.0;
   for_chunk(p, chunks, [&](int64_t at) { sq += (x[at] - mean) * (x[at] - mean); });
-  sq = block_sum(sq);
+  sq = block_sum<kThreads>(sq);
   if (threadIdx.x == 0) {
     sums[int64_t(c) * chunks.count + b] = sum;
     m2s[int64_t(c) * chunks.count + b] = sq;
@@ -173,8 +161,8 @@ __global__ void batchnorm2d_backward_partial_kernel(BatchNormParams p, Chunks ch
     sum_g += dy[at];
     sum_g_xhat += dy[at] * (x[at] - mean) * invstd;
   });
-  sum_g = block_sum(sum_g);
-  sum_g_xhat = block_sum(sum_g_xhat);
+  sum_g = block_sum<kThreads>(sum_g);
+  sum_g_xhat = block_sum<kThreads>(sum_g_xhat);
   if (threadIdx.x == 0) {
     sums_g[int64_t(c) * chunks.count + b] = sum_g;
     sums_g_xhat[int64_t(c) * chunks.count + b] = sum_g_xhat;

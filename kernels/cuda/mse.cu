@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "kernels/cuda/allocator.h"
+#include "kernels/cuda/block_sum.cuh"
 #include "kernels/cuda/runtime.h"
 
 namespace nebula {
@@ -19,19 +20,6 @@ namespace {
 constexpr int kThreads = 256;       // a power of two, for block_sum's halving tree
 constexpr int kMaxPartials = 1024;  // more blocks than fill the GPU would only lengthen the second pass
 
-// Sum over the block in a fixed tree; every thread gets the result.
-__device__ double block_sum(double value) {
-  __shared__ double partial[kThreads];
-  __syncthreads();  // a previous call's readers are done with partial[0]
-  partial[threadIdx.x] = value;
-  __syncthreads();
-  for (unsigned width = kThreads / 2; width > 0; width /= 2) {
-    if (threadIdx.x < width) partial[threadIdx.x] += partial[threadIdx.x + width];
-    __syncthreads();
-  }
-  return partial[0];
-}
-
 __global__ void mse_forward_partial_kernel(int64_t n, const float* p, const float* t, double* partials) {
   const int64_t stride = int64_t(gridDim.x) * blockDim.x;
   double sum = 0.0;
@@ -39,14 +27,14 @@ __global__ void mse_forward_partial_kernel(int64_t n, const float* p, const floa
     const double d = double(p[i]) - double(t[i]);
     sum += d * d;
   }
-  sum = block_sum(sum);
+  sum = block_sum<kThreads>(sum);
   if (threadIdx.x == 0) partials[blockIdx.x] = sum;
 }
 
 __global__ void mse_forward_finish_kernel(int64_t n, int count, const double* partials, float* loss) {
   double sum = 0.0;
   for (int i = threadIdx.x; i < count; i += blockDim.x) sum += partials[i];
-  sum = block_sum(sum);
+  sum = block_sum<kThreads>(sum);
   if (threadIdx.x == 0) *loss = static_cast<float>(sum / double(n));
 }
 
@@ -65,7 +53,7 @@ __global__ void column_squared_error_kernel(int rows, int columns, const float* 
     const double d = double(p[at]) - double(t[at]);
     sum += d * d;
   }
-  sum = block_sum(sum);
+  sum = block_sum<kThreads>(sum);
   if (threadIdx.x == 0) sums[c] = static_cast<float>(sum);
 }
 
