@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #if defined(__SSE2__)
 #include <xmmintrin.h>
@@ -95,6 +96,36 @@ Window decode_window_for(int source_width, int source_height, const Preprocess& 
   return w;
 }
 
+namespace {
+// Renders at 2n (the same geometry: Keras's shifts are in output pixels, so
+// they double) and averages each 2x2 block into one output pixel.
+void render_supersampled(const Image& image, const Preprocess& pre, const AugmentParams* params, float* out) {
+  const int n = pre.size, n2 = 2 * n;
+  Preprocess twice = pre;
+  twice.size = n2;
+  twice.antialias = false;
+  AugmentParams doubled;
+  if (params) {
+    doubled = *params;
+    doubled.tx *= 2;
+    doubled.ty *= 2;
+  }
+  thread_local std::vector<float> big;
+  big.resize(size_t(3) * n2 * n2);
+  render_sample(image, twice, params ? &doubled : nullptr, big.data());
+  for (int ch = 0; ch < 3; ++ch) {
+    const float* plane = big.data() + size_t(ch) * n2 * n2;
+    float* out_plane = out + size_t(ch) * n * n;
+    for (int r = 0; r < n; ++r) {
+      const float* top = plane + size_t(2 * r) * n2;
+      const float* bottom = top + n2;
+      for (int c = 0; c < n; ++c)
+        out_plane[size_t(r) * n + c] = 0.25f * ((top[2 * c] + top[2 * c + 1]) + (bottom[2 * c] + bottom[2 * c + 1]));
+    }
+  }
+}
+}  // namespace
+
 void render_sample(const Image& image, const Preprocess& pre, const AugmentParams* params, float* out) {
   const int n = pre.size;
   NEBULA_CHECK(n > 0, "render_sample: output size must be positive, got ", n);
@@ -102,6 +133,8 @@ void render_sample(const Image& image, const Preprocess& pre, const AugmentParam
                "render_sample: empty image");
   const Region region = crop_region(image.source_width, image.source_height, pre.crop);
   const double k = image.scale;
+  if (pre.antialias && std::max(region.width, region.height) > kAntialiasAbove * n * k)
+    return render_supersampled(image, pre, params, out);
 
   // Output (row, col) -> n x n coordinate (u, v): Keras's matrix, flip folded in.
   Affine a;

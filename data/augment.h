@@ -29,7 +29,15 @@ namespace nebula::data {
 struct Preprocess {
   int crop = 0;    // side of the centre crop in source pixels, 0 for none (the study: 250 of 424)
   int size = 70;   // output side: 70 (cnn2, cnn3, resnet) or 100 (cnn1)
+  // Where the decoded region is more than kAntialiasAbove times the output
+  // (crop 250 decoded at 1/2 and resized to 70: 1.79x), sample at twice the
+  // size and average each 2x2 block, as a resize with an antialiasing filter
+  // (Pillow's, which the study's pipeline used) would, instead of point
+  // sampling that aliases fine detail. Off: Keras's plain bilinear sampling.
+  bool antialias = true;
 };
+
+inline constexpr double kAntialiasAbove = 1.25;
 
 // The Keras ImageDataGenerator arguments the study used.
 struct AugmentRanges {

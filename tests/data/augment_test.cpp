@@ -3,6 +3,7 @@
 // DCT scale is accounted for, and the random draws follow Keras's ranges.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "data/augment.h"
@@ -113,6 +114,28 @@ TEST(Augment, CropAndResizeMapPixelCentres) {
     double x = (j + 0.5) * 2.0 - 0.5 + 20.0;
     EXPECT_NEAR(out[5 * 30 + j] * 255.0, 2.0 * x, 1e-3) << j;
   }
+}
+
+TEST(Augment, DownsamplingIsAntialiased) {
+  // One-pixel stripes shrunk 1.8x: point sampling aliases them into bands
+  // anywhere between black and white; the antialiased render stays near grey.
+  const int w = 126, n = 70;
+  std::vector<uint8_t> rgb(size_t(w) * w * 3);
+  for (int y = 0; y < w; ++y)
+    for (int x = 0; x < w; ++x)
+      for (int c = 0; c < 3; ++c) rgb[(size_t(y) * w + x) * 3 + c] = x % 2 ? 255 : 0;
+  Image image = make_image(w, w, rgb);
+  auto worst_distance_from_grey = [&](bool antialias) {
+    Preprocess pre{0, n};
+    pre.antialias = antialias;
+    std::vector<float> out(3 * n * n);
+    render_sample(image, pre, nullptr, out.data());
+    float worst = 0;
+    for (int x = 2; x < n - 2; ++x) worst = std::max(worst, std::fabs(out[35 * n + x] - 0.5f));
+    return worst;
+  };
+  EXPECT_GT(worst_distance_from_grey(false), 0.3f);
+  EXPECT_LT(worst_distance_from_grey(true), 0.15f);
 }
 
 TEST(Augment, DecodedScaleIsAccountedFor) {
