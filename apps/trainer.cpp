@@ -44,6 +44,14 @@ data::Dataset open_data(const TrainConfig& c) {
   return data::open_dataset(c.images_dir, c.labels_path);
 }
 
+// A double as text that reads back to the same double, so a resumed run
+// compares validation RMSEs against exactly the best it had.
+std::string exact_text(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.17g", value);
+  return text;
+}
+
 // The running training loss. A step's loss is read only once the next step has
 // been queued, so on the GPU the host never waits for a step it just launched.
 class LossTracker {
@@ -290,10 +298,10 @@ TrainResult train(const TrainConfig& c) {
     metadata["epoch"] = std::to_string(epoch);
     if (val.rmse < best_val) {
       best_val = val.rmse;
-      metadata["best_val_rmse"] = std::to_string(best_val);
+      metadata["best_val_rmse"] = exact_text(best_val);
       save_checkpoint(best_path, net, nullptr, metadata);
     }
-    metadata["best_val_rmse"] = std::to_string(best_val);
+    metadata["best_val_rmse"] = exact_text(best_val);
     // History first, then the checkpoint: a run killed between the two resumes
     // from the older checkpoint and trims the history back to it.
     write_file_atomic(history_path, history_csv(history));
