@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "engine/autograd.h"
 #include "engine/dispatch.h"
 #include "engine/layers.h"
 #include "engine/ops.h"
@@ -89,6 +90,7 @@ void GraphedTrainingStep::capture(const Tensor& x, const Tensor& y) {
       g->outputs = training_step(net_, optimizer_, g->x, g->y);
     } catch (const Error& e) {
       failure = e.what();
+      clear_tape();  // a forward that threw leaves its closures behind
     }
     status = cudaStreamEndCapture(stream, &g->graph);
     if (status == cudaSuccess && failure.empty())
