@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "benchmarks/count_flag.h"
 #include "benchmarks/gpu_peak.h"
 #include "benchmarks/gpu_timer.h"
 #include "engine/device.h"
@@ -474,18 +475,6 @@ void add_adamax_benchmark() {
   });
 }
 
-// Takes --samples=N out of argv before Google Benchmark reads it.
-void parse_samples(int* argc, char** argv) {
-  int kept = 1;
-  for (int i = 1; i < *argc; ++i) {
-    if (std::strncmp(argv[i], "--samples=", 10) == 0)
-      samples = std::max(1, std::atoi(argv[i] + 10));
-    else
-      argv[kept++] = argv[i];
-  }
-  *argc = kept;
-}
-
 }  // namespace
 }  // namespace nebula
 
@@ -495,7 +484,7 @@ int main(int argc, char** argv) {
     std::printf("bench_kernels: nothing to measure: %s\n", cuda_unavailable_reason().c_str());
     return 0;
   }
-  parse_samples(&argc, argv);
+  samples = take_count_flag(&argc, argv, "samples", samples);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   try {

@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "benchmarks/count_flag.h"
 #include "benchmarks/gpu_peak.h"
 #include "benchmarks/gpu_timer.h"
 #include "engine/device.h"
@@ -141,18 +142,6 @@ void add(const std::string& model, Backend backend, const NamedVariant& variant)
       ->Unit(benchmark::kMillisecond);
 }
 
-// Takes --steps=N out of argv before Google Benchmark reads it.
-void parse_steps(int* argc, char** argv) {
-  int kept = 1;
-  for (int i = 1; i < *argc; ++i) {
-    if (std::strncmp(argv[i], "--steps=", 8) == 0)
-      timed_steps = std::max(1, std::atoi(argv[i] + 8));
-    else
-      argv[kept++] = argv[i];
-  }
-  *argc = kept;
-}
-
 }  // namespace
 }  // namespace nebula
 
@@ -162,7 +151,7 @@ int main(int argc, char** argv) {
     std::printf("bench_train: nothing to measure: %s\n", cuda_unavailable_reason().c_str());
     return 0;
   }
-  parse_steps(&argc, argv);
+  timed_steps = take_count_flag(&argc, argv, "steps", timed_steps);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   try {
