@@ -11,6 +11,7 @@
 #include "apps/trainer.h"
 #include "engine/file_io.h"
 #include "data/synth.h"
+#include "engine/device.h"
 #include "engine/error.h"
 #include "engine/safetensors.h"
 
@@ -126,6 +127,23 @@ TEST_F(TrainEndToEnd, BadArgumentsAreRefused) {
   c = config("bad", 1);
   c.data_dir = (root_ / "nowhere").string();
   EXPECT_THROW(train(c), Error);
+  // The GPU flags: a backend that does not exist, and a device that is not there.
+  c = config("bad", 1);
+  c.backend = "tpu";
+  try {
+    train(c);
+    ADD_FAILURE() << "--backend tpu was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--backend"), std::string::npos) << e.what();
+  }
+  c = config("bad", 1);
+  c.device = "gpu0";
+  EXPECT_THROW(train(c), Error);
+  if (!cuda_available()) {
+    c = config("bad", 1);
+    c.device = "cuda";  // asked for by name, so no quiet fall back to the CPU
+    EXPECT_THROW(train(c), Error);
+  }
 }
 
 }  // namespace
