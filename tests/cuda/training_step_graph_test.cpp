@@ -7,6 +7,7 @@
 #include <cstring>
 #include <vector>
 
+#include "cuda_test_util.h"
 #include "engine/device.h"
 #include "engine/dispatch.h"
 #include "engine/layers.h"
@@ -19,12 +20,8 @@
 namespace nebula {
 namespace {
 
-class GraphTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!cuda_available()) GTEST_SKIP() << "no GPU: " << cuda_unavailable_reason();
-  }
-};
+// Skips without a GPU and leaves the Native backend behind it.
+using GraphTest = test::CudaTest;
 
 TEST_F(GraphTest, FreedBlocksAreReusedWithoutCudaMalloc) {
   { Tensor warm({1000, 1000}, Device::CUDA); }
