@@ -1,4 +1,6 @@
 // Mean squared error: known values and a double-precision gradient check.
+#include "engine/dispatch.h"
+#include "engine/error.h"
 #include "kernels/mse.h"
 
 #include "tests/kernels/gradient_checker.h"
@@ -29,6 +31,23 @@ TEST(MseLossGrad, Predictions) {
   Vec dp = test::garbage(n);
   ref::mse_backward<double>(n, p.data(), t.data(), r, dp.data());
   test::GradientChecker().check("mse dp", p, dp, objective);
+}
+
+}  // namespace
+}  // namespace nebula
+
+namespace nebula {
+namespace {
+
+// The RMSE meter's per-column reduction: sums[c] = sum over rows of (p - t)^2.
+TEST(Mse, ColumnSquaredErrorSumsEachColumn) {
+  Tensor p = Tensor::from_vector({3, 2}, {1.0f, 0.5f, 2.0f, 0.0f, -1.0f, 0.25f});
+  Tensor t = Tensor::from_vector({3, 2}, {0.0f, 0.5f, 0.0f, 1.0f, 1.0f, 0.0f});
+  Tensor sums({2});
+  dispatch::column_squared_error(p, t, sums);
+  EXPECT_EQ(sums.to_vector(), (std::vector<float>{1.0f + 4.0f + 4.0f, 0.0f + 1.0f + 0.0625f}));
+  Tensor wrong({3});
+  EXPECT_THROW(dispatch::column_squared_error(p, t, wrong), Error);
 }
 
 }  // namespace
