@@ -101,13 +101,13 @@ def to_tensor(batch):
     return torch.from_numpy(np.ascontiguousarray(np.stack(batch).transpose(0, 3, 1, 2) / 255.0, np.float32))
 
 
-def evaluate(model, images, labels, batch):
+def evaluate(model, images, labels, batch, device):
     model.eval()
     total = 0.0
     with torch.no_grad():
         for i in range(0, len(images), batch):
-            x = to_tensor([im for im in images[i:i + batch]])
-            total += float(((model(x) - labels[i:i + batch]) ** 2).sum())
+            x = to_tensor([im for im in images[i:i + batch]]).to(device)
+            total += float(((model(x) - labels[i:i + batch].to(device)) ** 2).sum())
     return math.sqrt(total / labels.numel())
 
 
@@ -121,6 +121,7 @@ def main():
     p.add_argument("--batch", type=int, default=100)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=os.cpu_count())
+    p.add_argument("--device", default="cpu", help="cpu or cuda (the model; augmentation stays on the CPU)")
     args = p.parse_args()
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
@@ -137,7 +138,7 @@ def main():
     _, _, size, crop = MODELS[args.model]
     data = {k: (load_images(args.images, ids, size, crop), torch.tensor([table[i] for i in ids]))
             for k, ids in parts.items()}
-    model = build(args.model, len(header) - 1)
+    model = build(args.model, len(header) - 1).to(args.device)
     optimizer = torch.optim.Adamax(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
 
     train_images, train_labels = data["train"]
@@ -148,19 +149,20 @@ def main():
         order = rng.permutation(len(train_images))
         for i in range(0, len(order), args.batch):
             idx = order[i:i + args.batch]
-            x = to_tensor([keras_transform(train_images[j], rng) for j in idx])
+            x = to_tensor([keras_transform(train_images[j], rng) for j in idx]).to(args.device)
             optimizer.zero_grad(set_to_none=True)
-            loss = nn.functional.mse_loss(model(x), train_labels[idx])
+            loss = nn.functional.mse_loss(model(x), train_labels[idx].to(args.device))
             loss.backward()
             optimizer.step()
         seconds += time.time() - start
-        val = evaluate(model, *data["validation"], args.batch)
+        val = evaluate(model, *data["validation"], args.batch, args.device)
         print(f"epoch {epoch}/{args.epochs}  validation RMSE {val:.5f}  ({time.time() - start:.1f}s)", flush=True)
         if val < best:
             best, best_state = val, {k: v.clone() for k, v in model.state_dict().items()}
     model.load_state_dict(best_state)
-    test = evaluate(model, *data["test"], args.batch)
-    print(json.dumps({"framework": "pytorch " + torch.__version__, "model": args.model, "epochs": args.epochs,
+    test = evaluate(model, *data["test"], args.batch, args.device)
+    print(json.dumps({"framework": "pytorch " + torch.__version__, "model": args.model, "device": args.device, "seed": args.seed,
+                      "epochs": args.epochs,
                       "best_val_rmse": best, "test_rmse": test, "seconds": seconds,
                       "images_per_second": len(train_images) * args.epochs / seconds}))
 

@@ -126,6 +126,7 @@ inline std::string index_string(const Shape& shape, int64_t i) {
 struct Tolerance {
   float rtol = 1e-4f;
   float atol_scale = 1e-5f;  // atol = atol_scale * max |cpu| over the tensor
+  double atol_floor = 0.0;   // at least this: a result whose terms cancel errs relative to the terms
   bool exact = false;        // equal values (+0 equals -0; NaN equals NaN)
   static Tolerance equal() {
     Tolerance t;
@@ -140,7 +141,7 @@ inline ::testing::AssertionResult compare(const std::vector<float>& cpu, const s
                                           const Shape& shape, const Tolerance& tol) {
   if (cpu.size() != gpu.size())
     return ::testing::AssertionFailure() << "sizes differ: cpu " << cpu.size() << ", gpu " << gpu.size();
-  const double atol = double(tol.atol_scale) * max_abs(cpu);
+  const double atol = std::max(double(tol.atol_scale) * max_abs(cpu), tol.atol_floor);
   int64_t bad = 0, worst = -1;
   double worst_ratio = -1.0;
   std::ostringstream first;

@@ -9,6 +9,7 @@
 
 #include "data/image_io.h"
 #include "data_test_util.h"
+#include "tests/app_path.h"
 
 namespace nebula::data {
 namespace {
@@ -31,11 +32,11 @@ Outcome run(const std::string& command) {
 
 TEST(DataApps, MakeCheckAndPreview) {
   test::TempDir dir;
-  Outcome made = run(std::string(MAKE_GALAXIES) + " --out " + dir.path() + " --count 12 --seed 3");
+  Outcome made = run(nebula::test::app_path(MAKE_GALAXIES) + " --out " + dir.path() + " --count 12 --seed 3");
   ASSERT_EQ(made.status, 0) << made.output;
   EXPECT_NE(made.output.find("wrote 12 galaxies"), std::string::npos) << made.output;
 
-  Outcome checked = run(std::string(CHECK_DATA) + " --data " + dir.path());
+  Outcome checked = run(nebula::test::app_path(CHECK_DATA) + " --data " + dir.path());
   EXPECT_EQ(checked.status, 0) << checked.output;
   EXPECT_NE(checked.output.find("37 columns"), std::string::npos) << checked.output;
   EXPECT_NE(checked.output.find("12 decoded, 0 broken"), std::string::npos) << checked.output;
@@ -44,12 +45,12 @@ TEST(DataApps, MakeCheckAndPreview) {
   // A broken image is named, and the set is still usable.
   const std::string image = dir.path() + "/images_training_rev1/100004.jpg";
   write_file_atomic(image, "not a jpeg");
-  checked = run(std::string(CHECK_DATA) + " --data " + dir.path());
+  checked = run(nebula::test::app_path(CHECK_DATA) + " --data " + dir.path());
   EXPECT_EQ(checked.status, 0) << checked.output;
   EXPECT_NE(checked.output.find("broken: GalaxyID 100004 (" + image + "): not a JPEG or PNG file"), std::string::npos)
       << checked.output;
 
-  Outcome previewed = run(std::string(PREVIEW) + " --data " + dir.path() + " --crop 250 --count 2 --augmented 3 --out " +
+  Outcome previewed = run(nebula::test::app_path(PREVIEW) + " --data " + dir.path() + " --crop 250 --count 2 --augmented 3 --out " +
                       dir.file("preview.png"));
   ASSERT_EQ(previewed.status, 0) << previewed.output;
   std::vector<uint8_t> png;
@@ -65,7 +66,7 @@ TEST(DataApps, MakeCheckAndPreview) {
   std::string csv = read_text_file(dir.file("training_solutions_rev1.csv"));
   csv.replace(csv.find("Class1.2"), 8, "Class1.1");
   write_file_atomic(dir.file("training_solutions_rev1.csv"), csv);
-  checked = run(std::string(CHECK_DATA) + " --data " + dir.path());
+  checked = run(nebula::test::app_path(CHECK_DATA) + " --data " + dir.path());
   EXPECT_EQ(checked.status, 1) << checked.output;
   EXPECT_EQ(checked.output, "check_data: error: " + dir.file("training_solutions_rev1.csv") +
                                 ":1: column 3: duplicate column 'Class1.1' (also column 2) (" +
@@ -73,10 +74,10 @@ TEST(DataApps, MakeCheckAndPreview) {
 }
 
 TEST(DataApps, BadArgumentsFailClearly) {
-  Outcome missing = run(std::string(MAKE_GALAXIES) + " --count 3");
+  Outcome missing = run(nebula::test::app_path(MAKE_GALAXIES) + " --count 3");
   EXPECT_NE(missing.status, 0);
   EXPECT_NE(missing.output.find("--out is required"), std::string::npos) << missing.output;
-  Outcome nowhere = run(std::string(CHECK_DATA) + " --data /nonexistent/galaxies");
+  Outcome nowhere = run(nebula::test::app_path(CHECK_DATA) + " --data /nonexistent/galaxies");
   EXPECT_EQ(nowhere.status, 1);
   EXPECT_NE(nowhere.output.find("check_data: error: /nonexistent/galaxies: data folder not found"), std::string::npos)
       << nowhere.output;

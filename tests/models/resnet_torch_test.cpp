@@ -2,9 +2,9 @@
 // torchvision resnet18 and resnet50 with random weights and non-trivial
 // batch-norm statistics (.pth, and .safetensors for resnet18), inputs, images
 // and PyTorch's logits; the files are ~200 MB, so they are generated into the
-// build tree on first use (deterministic, seeded) rather than committed. Where
-// /usr/bin/python3 (or $NEBULA_PYTHON) cannot import torch and torchvision,
-// these tests skip and say so.
+// build tree (or $NEBULA_RESNET_FIXTURES) on first use (deterministic, seeded)
+// rather than committed. Where /usr/bin/python3 (or $NEBULA_PYTHON) cannot
+// import torch and torchvision, these tests skip and say so.
 //
 // Tolerance: |nebula - torch| <= 1e-4 * max|torch| over each logits tensor
 // (the measured error is printed).
@@ -26,6 +26,7 @@
 #include "engine/safetensors.h"
 #include "models/imagenet_preprocess.h"
 #include "models/import_weights.h"
+#include "tests/app_path.h"
 
 namespace nebula {
 namespace {
@@ -36,7 +37,10 @@ std::string source_dir() {
   const char* env = std::getenv("NEBULA_SOURCE_DIR");
   return env ? env : NEBULA_SOURCE_DIR_DEFAULT;
 }
-std::string fixtures() { return NEBULA_RESNET_FIXTURES; }
+std::string fixtures() {
+  const char* env = std::getenv("NEBULA_RESNET_FIXTURES");
+  return env ? env : NEBULA_RESNET_FIXTURES;
+}
 std::string python() {
   const char* env = std::getenv("NEBULA_PYTHON");
   return env ? env : "/usr/bin/python3";
@@ -187,7 +191,7 @@ TEST(ResNet18Torch, PreprocessMatchesTorchvision) {
 TEST(ResNet18Torch, ClassifyMatchesTorch) {
   REQUIRE_FIXTURES();
   std::string csv = ::testing::TempDir() + "nebula_classify_logits.csv";
-  std::string command = std::string("'") + NEBULA_CLASSIFY + "' --model resnet18 --weights '" + fixtures() +
+  std::string command = "'" + test::app_path(NEBULA_CLASSIFY) + "' --model resnet18 --weights '" + fixtures() +
                         "/resnet18.pth' --logits '" + csv + "'";
   for (const char* image : kImages) command += " '" + fixtures() + "/images/" + image + "'";
   FILE* pipe = popen((command + " 2>&1").c_str(), "r");
@@ -222,7 +226,8 @@ TEST(ResNet18Torch, ClassifyMatchesTorch) {
 TEST(Classify, BadWeightsGiveOneLineAndExitOne) {
   std::string bogus = ::testing::TempDir() + "nebula_bogus.pth";
   std::ofstream(bogus) << "PK not really a zip";
-  std::string command = std::string("'") + NEBULA_CLASSIFY + "' --model resnet18 --weights '" + bogus + "' x.jpg 2>&1";
+  std::string command =
+      "'" + test::app_path(NEBULA_CLASSIFY) + "' --model resnet18 --weights '" + bogus + "' x.jpg 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
   ASSERT_NE(pipe, nullptr);
   std::string output;
