@@ -161,8 +161,8 @@ def main():
             best, best_state = val, {k: v.clone() for k, v in model.state_dict().items()}
     model.load_state_dict(best_state)
     test = evaluate(model, *data["test"], args.batch, args.device)
-    print(json.dumps({"framework": "pytorch " + torch.__version__, "model": args.model, "device": args.device, "seed": args.seed,
-                      "epochs": args.epochs,
+    print(json.dumps({"framework": "pytorch " + torch.__version__, "model": args.model, "device": args.device,
+                      "seed": args.seed, "epochs": args.epochs,
                       "best_val_rmse": best, "test_rmse": test, "seconds": seconds,
                       "images_per_second": len(train_images) * args.epochs / seconds}))
 

@@ -120,4 +120,4 @@ for stage in $stages; do
 done
 echo "== done at ${SECONDS}s" >> "$summary"
 cat "$summary"
-[ -f "$logs/compare_pytorch.txt" ] && tail -40 "$logs/compare_pytorch.txt"
+if [ -f "$logs/compare_pytorch.txt" ]; then tail -40 "$logs/compare_pytorch.txt"; fi
