@@ -207,6 +207,7 @@ TrainResult train(const TrainConfig& c) {
   loader_options.device = device;
   data::LoaderOptions train_options = loader_options;
   train_options.augment = c.augment;
+  train_options.preprocess.resize_first = c.resize_first;
   train_options.shuffle = true;
   data::Loader train_loader(dataset, split.train, train_options);
   data::Loader val_loader(dataset, split.validation, loader_options);
@@ -220,6 +221,7 @@ TrainResult train(const TrainConfig& c) {
                                  {"input_size", std::to_string(model.spec.height)},
                                  {"crop", std::to_string(model.spec.crop)},
                                  {"seed", std::to_string(c.seed)},
+                                 {"augment_render", c.resize_first ? "resize-first" : "single-resample"},
                                  {"split", c.split + " limit " + std::to_string(c.limit) + " seed " +
                                                std::to_string(split_seed)}};
 
@@ -232,7 +234,9 @@ TrainResult train(const TrainConfig& c) {
     std::fprintf(stderr, "--resume: %s does not exist yet; starting afresh\n", last_path.c_str());
   if (c.resume && is_file(last_path)) {
     CheckpointMetadata saved = load_checkpoint(last_path, net, &optimizer);
-    for (const char* key : {"columns", "model_source", "seed", "split"})
+    // Checkpoints from before --resize-first existed carry no augment_render.
+    if (saved.count("augment_render") == 0) saved["augment_render"] = "single-resample";
+    for (const char* key : {"columns", "model_source", "seed", "split", "augment_render"})
       NEBULA_CHECK(saved[key] == metadata[key], last_path, ": was written by a run with another ", key,
                    "; resume with the same arguments, or start afresh without --resume");
     first_epoch = std::stoi(saved["epoch"]) + 1;

@@ -124,6 +124,49 @@ void render_supersampled(const Image& image, const Preprocess& pre, const Augmen
     }
   }
 }
+
+// Output (row, col) -> n x n coordinate (u, v): Keras's matrix, flip folded in.
+Affine output_to_resized(const AugmentParams& params, int n) {
+  Affine a = keras_affine(params, n, n);
+  if (params.flip) {
+    // Output column c reads the affine's column n - 1 - c.
+    for (int i = 0; i < 2; ++i) {
+      a.m[i][2] += a.m[i][1] * (n - 1);
+      a.m[i][1] = -a.m[i][1];
+    }
+  }
+  return a;
+}
+
+// Preprocess::resize_first: the plain n x n render, then Keras's transform of
+// it, bilinear with coordinates clamped to the image ('nearest' fill).
+void render_resized_then_transformed(const Image& image, const Preprocess& pre, const AugmentParams& params,
+                                     float* out) {
+  const int n = pre.size;
+  Preprocess plain = pre;
+  plain.resize_first = false;
+  thread_local std::vector<float> resized;
+  resized.resize(size_t(3) * n * n);
+  render_sample(image, plain, nullptr, resized.data());
+  const Affine a = output_to_resized(params, n);
+  const double last = n - 1;
+  const size_t plane = size_t(n) * n;
+  for (int r = 0; r < n; ++r) {
+    for (int c = 0; c < n; ++c) {
+      const double u = std::clamp(a.m[0][0] * r + a.m[0][1] * c + a.m[0][2], 0.0, last);
+      const double v = std::clamp(a.m[1][0] * r + a.m[1][1] * c + a.m[1][2], 0.0, last);
+      const int r0 = int(u), c0 = int(v);
+      const int r1 = std::min(r0 + 1, n - 1), c1 = std::min(c0 + 1, n - 1);
+      const float fr = float(u - r0), fc = float(v - c0);
+      for (int ch = 0; ch < 3; ++ch) {
+        const float* src = resized.data() + ch * plane;
+        const float top = src[r0 * n + c0] + (src[r0 * n + c1] - src[r0 * n + c0]) * fc;
+        const float bottom = src[r1 * n + c0] + (src[r1 * n + c1] - src[r1 * n + c0]) * fc;
+        out[ch * plane + size_t(r) * n + c] = top + (bottom - top) * fr;
+      }
+    }
+  }
+}
 }  // namespace
 
 void render_sample(const Image& image, const Preprocess& pre, const AugmentParams* params, float* out) {
@@ -131,21 +174,13 @@ void render_sample(const Image& image, const Preprocess& pre, const AugmentParam
   NEBULA_CHECK(n > 0, "render_sample: output size must be positive, got ", n);
   NEBULA_CHECK(image.width > 0 && image.height > 0 && image.pixels.size() >= size_t(image.width) * image.height * 3,
                "render_sample: empty image");
+  if (params && pre.resize_first) return render_resized_then_transformed(image, pre, *params, out);
   const Region region = crop_region(image.source_width, image.source_height, pre.crop);
   const double k = image.scale;
   if (pre.antialias && std::max(region.width, region.height) > kAntialiasAbove * n * k)
     return render_supersampled(image, pre, params, out);
 
-  // Output (row, col) -> n x n coordinate (u, v): Keras's matrix, flip folded in.
-  Affine a;
-  if (params) a = keras_affine(*params, n, n);
-  if (params && params->flip) {
-    // Output column c reads the affine's column n - 1 - c.
-    for (int i = 0; i < 2; ++i) {
-      a.m[i][2] += a.m[i][1] * (n - 1);
-      a.m[i][1] = -a.m[i][1];
-    }
-  }
+  const Affine a = params ? output_to_resized(*params, n) : Affine{};
   // n x n coordinate -> decoded coordinate: through the resize, the crop and the DCT scale.
   const double sy = region.height / (n * k), sx = region.width / (n * k);
   const float by = static_cast<float>(0.5 * sy + region.y0 / k - 0.5);

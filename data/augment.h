@@ -35,6 +35,11 @@ struct Preprocess {
   // (Pillow's, which the study's pipeline used) would, instead of point
   // sampling that aliases fine detail. Off: Keras's plain bilinear sampling.
   bool antialias = true;
+  // The study's order for augmented samples: resize the crop to size x size
+  // first, then apply the random transform to that small image (bilinear,
+  // 'nearest' fill), as Keras's ImageDataGenerator does on images already
+  // resized, interpolating twice. Off: one resample from the decoded image.
+  bool resize_first = false;
 };
 
 inline constexpr double kAntialiasAbove = 1.25;

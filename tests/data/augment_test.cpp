@@ -1,6 +1,7 @@
 // The one-affine resampler: identity and flip are exact, a 90 degree rotation
 // moves pixels where Keras would, crop and resize land where expected, the
-// DCT scale is accounted for, and the random draws follow Keras's ranges.
+// DCT scale is accounted for, and the random draws follow Keras's ranges; and
+// the study's two-step order (resize, then transform the small image).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -222,6 +223,54 @@ TEST(Augment, OutputStaysInUnitRange) {
     AugmentParams p = draw_augment(ranges, 40, 40, 1, 0, uint64_t(i));
     render_sample(image, Preprocess{50, 40}, &p, out.data());
     for (float v : out) ASSERT_TRUE(v >= 0.0f && v <= 1.0f) << v;
+  }
+}
+
+// Preprocess::resize_first: Keras's transform applied to the plain render.
+TEST(Augment, ResizeFirstTransformsThePlainRender) {
+  const int w = 300, n = 70;
+  Image image = make_image(w, w, test::noise_image(w, w, 11));
+  Preprocess pre{250, n};
+  std::vector<float> plain(3 * n * n), out(3 * n * n);
+  render_sample(image, pre, nullptr, plain.data());
+  pre.resize_first = true;
+  // Without parameters (validation, test) the flag changes nothing.
+  render_sample(image, pre, nullptr, out.data());
+  EXPECT_EQ(out, plain);
+  // Parameters that draw nothing give the plain render exactly; a flip mirrors it.
+  AugmentParams none, flip;
+  flip.flip = true;
+  render_sample(image, pre, &none, out.data());
+  EXPECT_EQ(out, plain);
+  render_sample(image, pre, &flip, out.data());
+  for (int c = 0; c < 3; ++c)
+    for (int y = 0; y < n; ++y)
+      for (int x = 0; x < n; ++x) ASSERT_EQ(out[(c * n + y) * n + x], plain[(c * n + y) * n + n - 1 - x]);
+  // Random draws: Keras's apply_affine_transform on the plain render (bilinear,
+  // 'nearest' fill), then its horizontal flip, computed here in double.
+  AugmentRanges ranges;
+  for (int i = 0; i < 10; ++i) {
+    const AugmentParams p = draw_augment(ranges, n, n, 5, 0, uint64_t(i));
+    render_sample(image, pre, &p, out.data());
+    AugmentParams unflipped = p;
+    unflipped.flip = false;
+    const Affine a = keras_affine(unflipped, n, n);
+    double worst = 0;
+    for (int c = 0; c < 3; ++c) {
+      auto at = [&](int row, int col) { return double(plain[(c * n + row) * n + col]); };
+      for (int y = 0; y < n; ++y)
+        for (int x = 0; x < n; ++x) {
+          const int col = p.flip ? n - 1 - x : x;  // Keras flips the transformed image
+          const double u = std::clamp(a.m[0][0] * y + a.m[0][1] * col + a.m[0][2], 0.0, n - 1.0);
+          const double v = std::clamp(a.m[1][0] * y + a.m[1][1] * col + a.m[1][2], 0.0, n - 1.0);
+          const int r0 = std::min(int(std::floor(u)), n - 2), c0 = std::min(int(std::floor(v)), n - 2);
+          const double fr = u - r0, fc = v - c0;
+          const double want = (1 - fr) * ((1 - fc) * at(r0, c0) + fc * at(r0, c0 + 1)) +
+                              fr * ((1 - fc) * at(r0 + 1, c0) + fc * at(r0 + 1, c0 + 1));
+          worst = std::max(worst, std::fabs(double(out[(c * n + y) * n + x]) - want));
+        }
+    }
+    EXPECT_LT(worst, 1e-5) << "draw " << i;
   }
 }
 
