@@ -29,9 +29,9 @@ int main(int argc, char** argv) {
   app.add_option("--input-size", c.input_size, "input side in pixels (default: the model's: 100 cnn1, 70 others)");
   app.add_option("--crop", c.crop, "centre crop of the 424x424 frame before resizing (default: the model's; 0 none)");
   app.add_flag("!--no-augment", c.augment, "train without the Keras augmentation");
-  app.add_flag("--resize-first", c.resize_first,
-               "augment as the study's Keras did: resize first, then transform the small image (two "
-               "interpolations; default: one resample from the decoded JPEG)");
+  app.add_flag("!--single-resample", c.resize_first,
+               "augment in one resample from the decoded JPEG, instead of the study's order (resize the crop, "
+               "then transform the small image)");
   app.add_option("--workers", c.workers, "loader threads (default: every core)");
   app.add_flag("--cache", c.cache, "keep decoded images in memory between epochs");
   app.add_option("--device", c.device, "cpu, cuda or auto (cuda where a GPU is present)")->capture_default_str();

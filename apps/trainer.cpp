@@ -234,11 +234,13 @@ TrainResult train(const TrainConfig& c) {
     std::fprintf(stderr, "--resume: %s does not exist yet; starting afresh\n", last_path.c_str());
   if (c.resume && is_file(last_path)) {
     CheckpointMetadata saved = load_checkpoint(last_path, net, &optimizer);
-    // Checkpoints from before --resize-first existed carry no augment_render.
-    if (saved.count("augment_render") == 0) saved["augment_render"] = "single-resample";
-    for (const char* key : {"columns", "model_source", "seed", "split", "augment_render"})
+    for (const char* key : {"columns", "model_source", "seed", "split"})
       NEBULA_CHECK(saved[key] == metadata[key], last_path, ": was written by a run with another ", key,
                    "; resume with the same arguments, or start afresh without --resume");
+    // Checkpoints from before the render could be chosen were single-resample runs.
+    const std::string render = saved.count("augment_render") ? saved["augment_render"] : "single-resample";
+    NEBULA_CHECK(render == metadata["augment_render"], last_path, ": was written by a ", render,
+                 " run; resume it with", render == "single-resample" ? "" : "out", " --single-resample");
     first_epoch = std::stoi(saved["epoch"]) + 1;
     best_val = std::stod(saved["best_val_rmse"]);
     history = parse_history_csv(read_text_file(history_path), history_path);

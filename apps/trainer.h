@@ -27,7 +27,7 @@ struct TrainConfig {
   int input_size = 0;       // 0: the model's
   int crop = -1;            // -1: the model's; 0: none
   bool augment = true;
-  bool resize_first = false;  // augment the resized image, as the study's Keras did (data::Preprocess)
+  bool resize_first = true;  // augment the resized image, as the study's Keras did; false: one resample
   int workers = 0;          // 0: every core
   bool cache = false;
   std::string device = "auto";

@@ -86,6 +86,7 @@ void BM_augment(benchmark::State& state) {
   Preprocess pre{int(state.range(0)), int(state.range(1))};
   const bool augment = state.range(2) != 0;
   pre.antialias = state.range(3) != 0;
+  pre.resize_first = state.range(4) != 0;
   ImageDecoder decoder;
   std::vector<Image> images(std::min<size_t>(64, setup->files.size()));
   std::string error;
@@ -217,11 +218,12 @@ int main(int argc, char** argv) {
   benchmark::RegisterBenchmark("read_file", BM_read_file);
   benchmark::RegisterBenchmark("decode", BM_decode)->ArgName("scale_denominator")->Arg(1)->Arg(2)->Arg(4)->Arg(8);
   benchmark::RegisterBenchmark("resample", BM_augment)
-      ->ArgNames({"crop", "size", "augment", "antialias"})
-      ->Args({250, 70, 0, 1})
-      ->Args({250, 70, 1, 0})
-      ->Args({250, 70, 1, 1})
-      ->Args({0, 100, 1, 1});
+      ->ArgNames({"crop", "size", "augment", "antialias", "resize_first"})
+      ->Args({250, 70, 0, 1, 0})
+      ->Args({250, 70, 1, 0, 0})
+      ->Args({250, 70, 1, 1, 0})
+      ->Args({250, 70, 1, 1, 1})
+      ->Args({0, 100, 1, 1, 0});
   benchmark::RegisterBenchmark("decode_augment", BM_decode_augment)
       ->ArgNames({"crop", "size"})
       ->Args({250, 70})

@@ -39,6 +39,7 @@ struct Preprocess {
   // first, then apply the random transform to that small image (bilinear,
   // 'nearest' fill), as Keras's ImageDataGenerator does on images already
   // resized, interpolating twice. Off: one resample from the decoded image.
+  // train_cnn turns it on unless given --single-resample.
   bool resize_first = false;
 };
 

@@ -107,6 +107,16 @@ TEST_F(TrainEndToEnd, ResumedRunMatchesUninterruptedRun) {
     EXPECT_EQ(h1[i].val_loss, h2[i].val_loss) << "epoch " << h1[i].epoch;
     EXPECT_EQ(h1[i].val_rmse, h2[i].val_rmse) << "epoch " << h1[i].epoch;
   }
+  // Resuming with the other augmentation render is refused, and says how to resume.
+  TrainConfig other = rest;
+  other.epochs = 4;
+  other.resize_first = false;
+  try {
+    train(other);
+    ADD_FAILURE() << "a resume with --single-resample was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("resume it without --single-resample"), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(TrainEndToEnd, DivergingRunStopsWithoutWritingACheckpoint) {
