@@ -9,8 +9,12 @@ out=${NEBULA_DEMO_DIR:-out/demo}
 
 if [ -x "$build/apps/train_cnn" ] && [ -x "$build/apps/make_galaxies" ]; then
   mkdir -p "$out"
-  if [ ! -f "$out/galaxies/training_solutions_rev1.csv" ]; then
-    "$build/apps/make_galaxies" --out "$out/galaxies" --count "${NEBULA_DEMO_COUNT:-4000}" --seed 1
+  count=${NEBULA_DEMO_COUNT:-4000}
+  labels="$out/galaxies/training_solutions_rev1.csv"
+  # A set left by an earlier demo is reused only if it has the count asked for.
+  if [ ! -f "$labels" ] || [ "$(($(wc -l < "$labels") - 1))" != "$count" ]; then
+    rm -rf "$out/galaxies"
+    "$build/apps/make_galaxies" --out "$out/galaxies" --count "$count" --seed 1
   fi
   "$build/apps/train_cnn" --data "$out/galaxies" --model cnn1 --epochs "${NEBULA_DEMO_EPOCHS:-8}" \
     --split 0.8/0.1/0.1 --out "$out/run"
