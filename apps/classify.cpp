@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "apps/device_choice.h"
-#include "engine/file_io.h"
+#include "base/file_io.h"
 #include "data/image_io.h"
-#include "engine/error.h"
+#include "base/error.h"
 #include "models/imagenet_classes.h"
 #include "models/imagenet_preprocess.h"
 #include "models/import_weights.h"

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "data/dataset.h"
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace nebula::apps {
 

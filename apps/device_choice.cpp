@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "engine/dispatch.h"
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace nebula {
 

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace nebula {
 

@@ -8,10 +8,10 @@
 
 #include "apps/device_choice.h"
 #include "data/dataset.h"
-#include "engine/file_io.h"
+#include "base/file_io.h"
 #include "data/loader.h"
 #include "engine/checkpoint.h"
-#include "engine/error.h"
+#include "base/error.h"
 #include "engine/safetensors.h"
 #include "models/model_file.h"
 

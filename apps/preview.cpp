@@ -9,9 +9,9 @@
 
 #include "apps/data_args.h"
 #include "data/augment.h"
-#include "engine/file_io.h"
+#include "base/file_io.h"
 #include "data/image_io.h"
-#include "data/random.h"
+#include "base/counter_random.h"
 
 namespace {
 

@@ -5,7 +5,7 @@
 #include <cstdio>
 
 #include "apps/trainer.h"
-#include "engine/error.h"
+#include "base/error.h"
 
 int main(int argc, char** argv) {
   nebula::TrainConfig c;

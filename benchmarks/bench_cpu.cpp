@@ -6,7 +6,7 @@
 #include "engine/dispatch.h"
 #include "engine/ops.h"
 #include "engine/optimizer.h"
-#include "engine/random.h"
+#include "base/random.h"
 #include "models/model_file.h"
 
 namespace nebula {

@@ -34,7 +34,7 @@
 #include "benchmarks/gpu_peak.h"
 #include "benchmarks/gpu_timer.h"
 #include "engine/device.h"
-#include "engine/random.h"
+#include "base/random.h"
 #include "kernels/activation.h"
 #include "kernels/batchnorm2d.h"
 #include "kernels/conv2d.h"

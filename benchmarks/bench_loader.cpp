@@ -18,9 +18,9 @@
 
 #include "data/augment.h"
 #include "data/dataset.h"
-#include "engine/file_io.h"
+#include "base/file_io.h"
 #include "data/loader.h"
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace nebula::data {
 namespace {

@@ -35,7 +35,7 @@
 #include "engine/dispatch.h"
 #include "engine/ops.h"
 #include "engine/optimizer.h"
-#include "engine/random.h"
+#include "base/random.h"
 #include "engine/training_step.h"
 #include "kernels/cuda/runtime.h"
 #include "models/model_file.h"

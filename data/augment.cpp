@@ -10,8 +10,8 @@
 #include <emmintrin.h>
 #endif
 
-#include "data/random.h"
-#include "engine/error.h"
+#include "base/counter_random.h"
+#include "base/error.h"
 
 namespace nebula::data {
 

@@ -8,8 +8,8 @@
 #include <cstring>
 #include <unordered_map>
 
-#include "engine/file_io.h"
-#include "engine/error.h"
+#include "base/file_io.h"
+#include "base/error.h"
 
 namespace nebula::data {
 

@@ -13,7 +13,7 @@
 
 #include <jpeglib.h>
 
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace nebula::data {
 

@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <unordered_map>
 
-#include "engine/file_io.h"
-#include "engine/error.h"
+#include "base/file_io.h"
+#include "base/error.h"
 
 namespace nebula::data {
 

@@ -7,9 +7,9 @@
 #include <cstring>
 #include <numeric>
 
-#include "data/random.h"
+#include "base/counter_random.h"
 #include "engine/device.h"
-#include "engine/error.h"
+#include "base/error.h"
 #include "kernels/cuda/runtime.h"
 
 namespace nebula::data {

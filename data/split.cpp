@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <numeric>
 
-#include "data/random.h"
-#include "engine/error.h"
+#include "base/counter_random.h"
+#include "base/error.h"
 
 namespace nebula::data {
 

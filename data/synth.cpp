@@ -7,11 +7,11 @@
 #include <mutex>
 #include <thread>
 
-#include "engine/file_io.h"
+#include "base/file_io.h"
 #include "data/image_io.h"
 #include "data/labels.h"
-#include "data/random.h"
-#include "engine/error.h"
+#include "base/counter_random.h"
+#include "base/error.h"
 
 namespace nebula::data {
 

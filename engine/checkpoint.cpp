@@ -4,7 +4,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/error.h"
+#include "base/error.h"
 #include "engine/layers.h"
 #include "engine/safetensors.h"
 

@@ -10,7 +10,7 @@
 #include <new>
 #include <vector>
 
-#include "engine/error.h"
+#include "base/error.h"
 #include "kernels/cuda/allocator.h"
 #include "kernels/cuda/runtime.h"
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <initializer_list>
 
-#include "engine/error.h"
+#include "base/error.h"
 #include "kernels/activation.h"
 #include "kernels/add.h"
 #include "kernels/dense.h"

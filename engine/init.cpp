@@ -3,7 +3,7 @@
 #include <cmath>
 #include <vector>
 
-#include "engine/random.h"
+#include "base/random.h"
 
 namespace nebula {
 

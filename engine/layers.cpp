@@ -2,10 +2,10 @@
 
 #include <string>
 
-#include "engine/error.h"
+#include "base/error.h"
 #include "engine/init.h"
 #include "engine/ops.h"
-#include "engine/random.h"
+#include "base/random.h"
 #include "kernels/maxpool2d.h"
 
 namespace nebula {

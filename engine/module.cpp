@@ -1,6 +1,6 @@
 #include "engine/module.h"
 
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace nebula {
 

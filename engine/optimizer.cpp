@@ -1,7 +1,7 @@
 #include "engine/optimizer.h"
 
 #include "engine/dispatch.h"
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace nebula {
 

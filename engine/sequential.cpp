@@ -3,7 +3,7 @@
 #include <iomanip>
 #include <sstream>
 
-#include "engine/error.h"
+#include "base/error.h"
 #include "engine/layers.h"
 #include "engine/ops.h"
 

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <vector>
 
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace nebula {
 

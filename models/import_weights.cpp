@@ -5,7 +5,7 @@
 #include <set>
 #include <sstream>
 
-#include "engine/error.h"
+#include "base/error.h"
 #include "engine/safetensors.h"
 #include "models/pth_reader.h"
 

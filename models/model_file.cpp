@@ -5,8 +5,8 @@
 #include <set>
 #include <sstream>
 
-#include "engine/error.h"
-#include "engine/file_io.h"
+#include "base/error.h"
+#include "base/file_io.h"
 #include "engine/layers.h"
 
 namespace nebula {

@@ -20,7 +20,7 @@
 #include <cstring>
 #include <vector>
 
-#include "engine/error.h"
+#include "base/error.h"
 #include "kernels/cpu/parallel.h"
 
 // OpenBLAS's thread control. Weak, so that the library still links against a

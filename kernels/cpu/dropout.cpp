@@ -4,9 +4,9 @@
 // does the same agrees bit for bit.
 #include "kernels/dropout.h"
 
-#include "engine/error.h"
+#include "base/error.h"
 #include "kernels/cpu/parallel.h"
-#include "kernels/philox.h"
+#include "base/philox.h"
 
 namespace nebula {
 namespace ref {

@@ -9,7 +9,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "engine/error.h"
+#include "base/error.h"
 #include "kernels/cpu/parallel.h"
 
 namespace nebula {

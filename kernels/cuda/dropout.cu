@@ -5,9 +5,9 @@
 // arguments between replays, so the offset may also come from device memory.
 #include "kernels/dropout.h"
 
-#include "engine/error.h"
+#include "base/error.h"
 #include "kernels/cuda/runtime.h"
-#include "kernels/philox.h"
+#include "base/philox.h"
 
 namespace nebula {
 namespace cuda {

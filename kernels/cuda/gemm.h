@@ -29,7 +29,7 @@
 #include <cstdint>
 #include <string>
 
-#include "kernels/host_device.h"
+#include "base/host_device.h"
 
 namespace nebula {
 namespace gpu {

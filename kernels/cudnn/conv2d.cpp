@@ -82,9 +82,9 @@ decltype(Perf::algo) pick(const std::vector<Perf>& ranked, bool deterministic_fi
           (!strict || perf.determinism == CUDNN_DETERMINISTIC))
         return perf.algo;
     }
-  throw Error(detail::concat("conv2d ", pass, ": cuDNN offers no GEMM-based FP32 algorithm within ",
-                             kMaxWorkspace >> 20, " MiB of workspace for ", shape(p), " (", __FILE__, ":", __LINE__,
-                             ")"));
+  throw Error(detail::located(detail::concat("conv2d ", pass, ": cuDNN offers no GEMM-based FP32 algorithm within ",
+                                             kMaxWorkspace >> 20, " MiB of workspace for ", shape(p)),
+                              __FILE__, __LINE__));
 }
 
 template <typename Algo>

@@ -41,14 +41,15 @@ cublasHandle_t cublas_handle() {
 void cudnn_fail(cudnnStatus_t status, const char* call, const std::string& context, const char* file, int line) {
   char message[512] = {};
   cudnnGetLastErrorString(message, sizeof message);  // cuDNN 9's account of what it rejected, often the reason
-  throw Error(detail::concat(context, ": ", call, " failed: ", cudnnGetErrorString(status),
-                             message[0] ? std::string(" (") + message + ")" : std::string(), " (", file, ":", line,
-                             ")"));
+  throw Error(detail::located(detail::concat(context, ": ", call, " failed: ", cudnnGetErrorString(status),
+                                             message[0] ? std::string(" (") + message + ")" : std::string()),
+                              file, line));
 }
 
 void cublas_fail(cublasStatus_t status, const char* call, const std::string& context, const char* file, int line) {
-  throw Error(detail::concat(context, ": ", call, " failed: ", cublasGetStatusName(status), " (",
-                             cublasGetStatusString(status), ") (", file, ":", line, ")"));
+  throw Error(detail::located(
+      detail::concat(context, ": ", call, " failed: ", cublasGetStatusName(status), " (", cublasGetStatusString(status), ")"),
+      file, line));
 }
 
 }  // namespace gpu

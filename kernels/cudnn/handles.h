@@ -11,7 +11,7 @@
 #include <string>
 #include <utility>
 
-#include "engine/error.h"
+#include "base/error.h"
 #include "kernels/cuda/allocator.h"
 #include "kernels/cuda/runtime.h"
 

@@ -9,10 +9,10 @@
 
 #include "apps/history.h"
 #include "apps/trainer.h"
-#include "engine/file_io.h"
+#include "base/file_io.h"
 #include "data/synth.h"
 #include "engine/device.h"
-#include "engine/error.h"
+#include "base/error.h"
 #include "engine/safetensors.h"
 
 namespace nebula {

@@ -10,7 +10,7 @@
 #include "engine/autograd.h"
 #include "engine/ops.h"
 #include "engine/optimizer.h"
-#include "engine/random.h"
+#include "base/random.h"
 #include "kernels/optimizer_update.h"
 #include "models/model_file.h"
 #include "tests/cuda/cuda_test_util.h"

@@ -30,7 +30,7 @@
 
 #include "engine/device.h"
 #include "engine/dispatch.h"
-#include "engine/random.h"
+#include "base/random.h"
 #include "engine/tensor.h"
 
 namespace nebula::test {

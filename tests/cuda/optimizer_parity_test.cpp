@@ -15,7 +15,7 @@
 #include "engine/layers.h"
 #include "engine/ops.h"
 #include "engine/optimizer.h"
-#include "engine/random.h"
+#include "base/random.h"
 #include "engine/sequential.h"
 #include "tests/cuda/cuda_test_util.h"
 

@@ -12,7 +12,7 @@
 #include "engine/dispatch.h"
 #include "engine/layers.h"
 #include "engine/optimizer.h"
-#include "engine/random.h"
+#include "base/random.h"
 #include "engine/training_step.h"
 #include "kernels/cuda/allocator.h"
 #include "models/model_file.h"

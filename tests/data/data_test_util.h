@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/file_io.h"
+#include "base/file_io.h"
 
 namespace nebula::data::test {
 

@@ -4,7 +4,7 @@
 
 #include "data/labels.h"
 #include "data_test_util.h"
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace nebula::data {
 namespace {

@@ -10,7 +10,7 @@
 #include "data/synth.h"
 #include "data_test_util.h"
 #include "engine/device.h"
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace nebula::data {
 namespace {

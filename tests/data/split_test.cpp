@@ -4,7 +4,7 @@
 #include <set>
 
 #include "data/split.h"
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace nebula::data {
 namespace {

@@ -7,10 +7,10 @@
 #include <cmath>
 
 #include "engine/autograd.h"
-#include "engine/error.h"
+#include "base/error.h"
 #include "engine/layers.h"
 #include "engine/ops.h"
-#include "engine/random.h"
+#include "base/random.h"
 #include "engine/sequential.h"
 
 namespace nebula {

@@ -13,10 +13,10 @@
 #include <random>
 
 #include "engine/checkpoint.h"
-#include "engine/error.h"
+#include "base/error.h"
 #include "engine/layers.h"
 #include "engine/ops.h"
-#include "engine/random.h"
+#include "base/random.h"
 #include "engine/safetensors.h"
 #include "engine/sequential.h"
 

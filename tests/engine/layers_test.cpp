@@ -5,11 +5,11 @@
 #include <algorithm>
 #include <cmath>
 
-#include "engine/error.h"
+#include "base/error.h"
 #include "engine/layers.h"
 #include "engine/ops.h"
 #include "engine/optimizer.h"
-#include "engine/random.h"
+#include "base/random.h"
 #include "engine/sequential.h"
 
 namespace nebula {

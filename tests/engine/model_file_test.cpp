@@ -2,7 +2,7 @@
 // file gets an error naming its line.
 #include <gtest/gtest.h>
 
-#include "engine/error.h"
+#include "base/error.h"
 #include "models/model_file.h"
 
 namespace nebula {

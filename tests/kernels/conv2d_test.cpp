@@ -6,7 +6,7 @@
 #include <limits>
 #include <string>
 
-#include "engine/error.h"
+#include "base/error.h"
 #include "tests/kernels/gradient_checker.h"
 
 namespace nebula {

@@ -2,8 +2,8 @@
 // gradient check with the mask fixed by the seed.
 #include "kernels/dropout.h"
 
-#include "engine/error.h"
-#include "kernels/philox.h"
+#include "base/error.h"
+#include "base/philox.h"
 #include "tests/kernels/gradient_checker.h"
 
 namespace nebula {

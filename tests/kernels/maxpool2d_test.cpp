@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "engine/error.h"
+#include "base/error.h"
 #include "tests/kernels/gradient_checker.h"
 
 namespace nebula {

@@ -1,6 +1,6 @@
 // Mean squared error: known values and a double-precision gradient check.
 #include "engine/dispatch.h"
-#include "engine/error.h"
+#include "base/error.h"
 #include "kernels/mse.h"
 
 #include "tests/kernels/gradient_checker.h"

@@ -4,7 +4,7 @@
 // reported, num_batches_tracked optional, the backbone frozen on request.
 #include <gtest/gtest.h>
 
-#include "engine/error.h"
+#include "base/error.h"
 #include "engine/safetensors.h"
 #include "models/import_weights.h"
 

@@ -12,7 +12,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "engine/error.h"
+#include "base/error.h"
 #include "models/import_weights.h"
 #include "models/pth_reader.h"
 

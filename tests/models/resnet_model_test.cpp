@@ -9,7 +9,7 @@
 #include <map>
 #include <sstream>
 
-#include "engine/error.h"
+#include "base/error.h"
 #include "engine/layers.h"
 #include "models/model_file.h"
 

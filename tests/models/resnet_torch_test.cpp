@@ -20,9 +20,9 @@
 #include <sstream>
 #include <unistd.h>
 
-#include "engine/file_io.h"
+#include "base/file_io.h"
 #include "data/image_io.h"
-#include "engine/error.h"
+#include "base/error.h"
 #include "engine/safetensors.h"
 #include "models/imagenet_preprocess.h"
 #include "models/import_weights.h"

@@ -12,7 +12,7 @@
 #include "engine/layers.h"
 #include "engine/ops.h"
 #include "engine/optimizer.h"
-#include "engine/random.h"
+#include "base/random.h"
 #include "engine/sequential.h"
 #include "tests/torch/torch_fixture.h"
 

@@ -4,9 +4,9 @@
 #pragma once
 #include <cstdint>
 
-#include "kernels/philox.h"
+#include "base/philox.h"
 
-namespace nebula::data {
+namespace nebula {
 
 class CounterRandom {
  public:
@@ -40,4 +40,4 @@ class CounterRandom {
   int used_ = 4;
 };
 
-}  // namespace nebula::data
+}  // namespace nebula

@@ -5,7 +5,7 @@
 #pragma once
 #include <cstdint>
 
-#include "kernels/host_device.h"
+#include "base/host_device.h"
 
 namespace nebula {
 
