@@ -16,6 +16,7 @@
 namespace {
 
 using namespace nebula::data;
+using nebula::CounterRandom;
 
 // Copies a CHW float image in [0,1] into the RGB canvas at (x0, y0), scaled up by nearest neighbour to `cell`.
 void blit(const std::vector<float>& chw, int n, std::vector<uint8_t>& canvas, int width, int x0, int y0, int cell) {
