@@ -18,8 +18,11 @@ namespace {
 
 constexpr uint64_t kShuffleStream = 0x5348554646ull;  // "SHUFF": apart from augmentation's draws
 
+// A CUDA error met by the loader is the device's: an asynchronous fault from
+// earlier GPU work (a replayed step, say) surfaces at the next call that waits.
 void cuda_check(cudaError_t status, const char* what) {
-  NEBULA_CHECK(status == cudaSuccess, "loader: ", what, " failed: ", cudaGetErrorString(status));
+  NEBULA_CHECK(status == cudaSuccess, "GPU error (seen by the loader's ", what,
+               "; the fault may come from earlier GPU work): ", cudaGetErrorString(status));
 }
 
 }  // namespace
@@ -259,6 +262,11 @@ void Loader::finish_copies(bool all) {
       ++it;
       continue;
     }
+    // An error is not completion: the copy may still read this buffer. The fault
+    // is the device's (often earlier GPU work), so it is reported as such.
+    if (status != cudaSuccess && !all)
+      NEBULA_FAIL("GPU error seen while the loader checked a batch copy (the fault may come from earlier GPU work): ",
+                  cudaGetErrorString(status));
     free_staging_.push_back(*it);
     it = copying_.erase(it);
   }

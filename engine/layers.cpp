@@ -131,8 +131,7 @@ std::string Dropout::describe() const { return detail::concat("Dropout(", rate_,
 
 Variable Dropout::forward(const Variable& x) {
   if (!training()) return x;
-  // Each call gets its own 2^32-element window of the stream.
-  uint64_t offset = (calls++) << 32;
+  uint64_t offset = dropout_call_offset(calls++);
   return dropout(x, rate_, seed_, offset);
 }
 

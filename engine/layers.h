@@ -86,6 +86,16 @@ class Dropout : public Module {
   uint64_t seed_;
 };
 
+// The Philox offset of a Dropout layer's call-th training forward: each call
+// owns its own 2^32-element window of the layer's stream.
+inline uint64_t dropout_call_offset(uint64_t call) { return call << 32; }
+// What a replayed CUDA graph adds to the offsets it baked at capture (those of
+// call captured_call) so that it draws call `call`. Eager steps and replays
+// advance the same host counter (Dropout::calls), the one source of truth.
+inline uint64_t dropout_replay_shift(uint64_t call, uint64_t captured_call) {
+  return dropout_call_offset(call - captured_call);
+}
+
 // Every Dropout inside model, in order.
 std::vector<Dropout*> dropout_layers(Module& model);
 

@@ -3,6 +3,10 @@
 #include <cuda_runtime.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <string>
+#include <vector>
 
 #include "engine/autograd.h"
 #include "engine/dispatch.h"
@@ -34,6 +38,7 @@ struct GraphedTrainingStep::Graph {
   Tensor x, y;
   StepResult outputs;
   uint64_t* dropout_counter = nullptr;
+  std::vector<uint64_t> captured_calls;  // each Dropout's calls when the graph was captured
   uint64_t replays = 0;
 
   ~Graph() {
@@ -44,6 +49,16 @@ struct GraphedTrainingStep::Graph {
     if (dropout_counter) gpu::device_release(dropout_counter, sizeof(uint64_t));
   }
 };
+
+namespace {
+bool sync_check() {
+  static const bool enabled = [] {
+    const char* value = std::getenv("NEBULA_SYNC_CHECK");
+    return value && std::string(value) == "1";
+  }();
+  return enabled;
+}
+}  // namespace
 
 GraphedTrainingStep::GraphedTrainingStep(Module& net, Optimizer& optimizer) : net_(net), optimizer_(optimizer) {}
 GraphedTrainingStep::~GraphedTrainingStep() = default;
@@ -61,7 +76,7 @@ StepResult GraphedTrainingStep::run(const Tensor& x, const Tensor& y) {
   } else {
     try {
       capture(x, y);
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {  // any exception: capture() has already unwound
       failed_ = true;
       std::fprintf(stderr, "CUDA graph capture failed, training on without it: %s\n", e.what());
       return training_step(net_, optimizer_, x, y);
@@ -78,6 +93,7 @@ void GraphedTrainingStep::capture(const Tensor& x, const Tensor& y) {
   const std::vector<Dropout*> dropouts = dropout_layers(net_);
   std::vector<uint64_t> calls;
   for (Dropout* d : dropouts) calls.push_back(d->calls);
+  g->captured_calls = calls;
   const int64_t steps = optimizer_.steps();
 
   g->pool = gpu::begin_graph_pool();
@@ -88,9 +104,12 @@ void GraphedTrainingStep::capture(const Tensor& x, const Tensor& y) {
   if (status == cudaSuccess) {
     try {
       g->outputs = training_step(net_, optimizer_, g->x, g->y);
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {
       failure = e.what();
       clear_tape();  // a forward that threw leaves its closures behind
+    } catch (...) {
+      failure = "a non-standard exception was thrown inside the capture";
+      clear_tape();
     }
     status = cudaStreamEndCapture(stream, &g->graph);
     if (status == cudaSuccess && failure.empty())
@@ -105,8 +124,10 @@ void GraphedTrainingStep::capture(const Tensor& x, const Tensor& y) {
     for (size_t i = 0; i < dropouts.size(); ++i) dropouts[i]->calls = calls[i];
     NEBULA_FAIL(failure.empty() ? std::string(cudaGetErrorString(status)) : failure);
   }
-  // The capture counted one step and one call per Dropout, which the first
-  // replay (replays == 0) now performs.
+  // The capture counted one call per Dropout that did not run: each replay
+  // counts its own (replay()), as an eager step does. The capture's optimizer
+  // step is the one the first replay performs.
+  for (size_t i = 0; i < dropouts.size(); ++i) dropouts[i]->calls = calls[i];
   graph_ = std::move(g);
 }
 
@@ -114,13 +135,21 @@ StepResult GraphedTrainingStep::replay(const Tensor& x, const Tensor& y) {
   Graph& g = *graph_;
   g.x.copy_from(x);
   g.y.copy_from(y);
-  if (g.replays > 0) {
-    optimizer_.count_replayed_step();
-    for (Dropout* d : dropout_layers(net_)) ++d->calls;
+  if (g.replays > 0) optimizer_.count_replayed_step();
+  // The baked offsets are those of the captured call: shift them to the call
+  // the host counters say comes next, however many eager steps came between.
+  const std::vector<Dropout*> dropouts = dropout_layers(net_);
+  const uint64_t shift = dropouts.empty() ? 0 : dropout_replay_shift(dropouts[0]->calls, g.captured_calls[0]);
+  for (size_t i = 0; i < dropouts.size(); ++i) {
+    NEBULA_CHECK(dropout_replay_shift(dropouts[i]->calls, g.captured_calls[i]) == shift,
+                 "CUDA graph: the Dropout layers' call counts advanced unevenly since the capture");
+    ++dropouts[i]->calls;
   }
-  // Baked offsets are those of the captured call; replay k draws call + k.
-  cuda::set_counter(g.dropout_counter, g.replays << 32);
+  cuda::set_counter(g.dropout_counter, shift);
   NEBULA_CUDA_CHECK(cudaGraphLaunch(g.exec, gpu::stream()), "replaying the captured training step");
+  // NEBULA_SYNC_CHECK=1: an asynchronous fault inside the replay is reported here, not by whoever waits next.
+  if (sync_check())
+    NEBULA_CUDA_CHECK(cudaStreamSynchronize(gpu::stream()), "GPU fault inside a replay of the captured training step");
   ++g.replays;
   // The graph overwrites its outputs on the next replay: hand out copies.
   return {g.outputs.loss.clone(), g.outputs.prediction.clone()};

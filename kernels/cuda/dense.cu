@@ -119,6 +119,10 @@ GemmLaunch::~GemmLaunch() {
 }
 
 dim3 GemmLaunch::grid() const {
+  // CUDA caps gridDim.y and gridDim.z at 65535 (x at 2^31 - 1).
+  const int64_t rows = ceil_div(args_.n, plan_.bn), layers = int64_t(groups_) * plan_.splits;
+  NEBULA_CHECK(rows <= 65535 && layers <= 65535, "GEMM ", args_.m, " x ", args_.n, ": the grid needs ", rows,
+               " x ", layers, " blocks in y x z, over CUDA's limit of 65535 each");
   return dim3(static_cast<unsigned>(ceil_div(args_.m, plan_.bm)), static_cast<unsigned>(ceil_div(args_.n, plan_.bn)),
               static_cast<unsigned>(groups_ * plan_.splits));
 }

@@ -69,6 +69,15 @@ bool transform_based(cudnnConvolutionBwdFilterAlgo_t algo) {
          algo == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD_NONFUSED;
 }
 
+// Said once per process: a run that needs it no longer repeats bit for bit.
+void warn_nondeterministic(const char* pass) {
+  static std::once_flag once;
+  std::call_once(once, [pass] {
+    std::fprintf(stderr, "warning: cuDNN has no deterministic conv2d %s algorithm for a shape here; "
+                 "using a non-deterministic one (runs may differ in the last bits)\n", pass);
+  });
+}
+
 // The first acceptable entry of cuDNN's ranking (fastest first): deterministic
 // ones only on the first sweep when asked, any on the second.
 template <typename Perf>
@@ -79,8 +88,10 @@ decltype(Perf::algo) pick(const std::vector<Perf>& ranked, bool deterministic_fi
       // The descriptor asks for FMA math; a tensor-op entry would mean TF32.
       const bool fma = perf.mathType != CUDNN_TENSOR_OP_MATH && perf.mathType != CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
       if (perf.status == CUDNN_STATUS_SUCCESS && fma && perf.memory <= kMaxWorkspace && !transform_based(perf.algo) &&
-          (!strict || perf.determinism == CUDNN_DETERMINISTIC))
+          (!strict || perf.determinism == CUDNN_DETERMINISTIC)) {
+        if (deterministic_first && !strict) warn_nondeterministic(pass);
         return perf.algo;
+      }
     }
   throw Error(detail::located(detail::concat("conv2d ", pass, ": cuDNN offers no GEMM-based FP32 algorithm within ",
                                              kMaxWorkspace >> 20, " MiB of workspace for ", shape(p)),
