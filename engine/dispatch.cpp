@@ -237,8 +237,41 @@ void sigmoid_backward(const Tensor& y, const Tensor& dy, Tensor& dx) {
                       cudnn::sigmoid_backward);
 }
 
-// Dropout, global average pooling, add, the loss and the optimizers have no
-// library peer: both GPU settings run the native kernels.
+// Dropout, global average pooling, add, the galaxy tree, the loss and the
+// optimizers have no library peer: both GPU settings run the native kernels.
+
+namespace {
+int64_t galaxy_tree_rows(const char* op, const GalaxyTreeLayout& layout, const Tensor& x) {
+  NEBULA_CHECK(x.numel() % layout.columns == 0 && x.shape().back() == layout.columns, op, ": input ",
+               to_string(x.shape()), " does not end in the tree's ", layout.columns, " columns");
+  return x.numel() / layout.columns;
+}
+}  // namespace
+
+void galaxy_tree_forward(const GalaxyTreeLayout& layout, const Tensor& x, Tensor& y) {
+  const char* op = "galaxy tree forward";
+  Path path = path_for(op, {&x, &y});
+  expect_same_numel(op, x, y);
+  const int64_t rows = galaxy_tree_rows(op, layout, x);
+  if (path == Path::Cpu)
+    ref::galaxy_tree_forward(layout, rows, x.data(), y.data());
+  else
+    cuda::galaxy_tree_forward(layout, rows, x.data(), y.data());
+}
+
+void galaxy_tree_backward(const GalaxyTreeLayout& layout, const Tensor& x, const Tensor& y, const Tensor& dy,
+                          Tensor& dx) {
+  const char* op = "galaxy tree backward";
+  Path path = path_for(op, {&x, &y, &dy, &dx});
+  expect_same_numel(op, x, y);
+  expect_same_numel(op, x, dy);
+  expect_same_numel(op, x, dx);
+  const int64_t rows = galaxy_tree_rows(op, layout, x);
+  if (path == Path::Cpu)
+    ref::galaxy_tree_backward(layout, rows, x.data(), y.data(), dy.data(), dx.data());
+  else
+    cuda::galaxy_tree_backward(layout, rows, x.data(), y.data(), dy.data(), dx.data());
+}
 
 void dropout_forward(float rate, uint64_t seed, uint64_t offset, const Tensor& x, Tensor& y) {
   Path path = path_for("dropout forward", {&x, &y});

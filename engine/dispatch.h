@@ -11,6 +11,7 @@
 #include "engine/tensor.h"
 #include "kernels/batchnorm2d.h"
 #include "kernels/conv2d.h"
+#include "kernels/galaxy_tree_output.h"
 #include "kernels/maxpool2d.h"
 #include "kernels/optimizer_update.h"
 
@@ -47,6 +48,10 @@ void relu_forward(const Tensor& x, Tensor& y);
 void relu_backward(const Tensor& y, const Tensor& dy, Tensor& dx);
 void sigmoid_forward(const Tensor& x, Tensor& y);
 void sigmoid_backward(const Tensor& y, const Tensor& dy, Tensor& dx);
+// x, y: [rows, layout.columns]. Backward takes the input and the output.
+void galaxy_tree_forward(const GalaxyTreeLayout& layout, const Tensor& x, Tensor& y);
+void galaxy_tree_backward(const GalaxyTreeLayout& layout, const Tensor& x, const Tensor& y, const Tensor& dy,
+                          Tensor& dx);
 
 void dropout_forward(float rate, uint64_t seed, uint64_t offset, const Tensor& x, Tensor& y);
 void dropout_backward(float rate, uint64_t seed, uint64_t offset, const Tensor& dy, Tensor& dx);

@@ -154,6 +154,21 @@ Variable Flatten::forward(const Variable& x) { return flatten(x); }
 Variable ReLU::forward(const Variable& x) { return relu(x); }
 Variable Sigmoid::forward(const Variable& x) { return sigmoid(x); }
 
+// ---- GalaxyTree
+
+GalaxyTree::GalaxyTree(const GalaxyTreeLayout& layout) : layout_(layout) { validate(layout_); }
+
+Shape GalaxyTree::output_shape(const Shape& input) const {
+  NEBULA_CHECK(input.size() == 2 && input[1] == layout_.columns, "GalaxyTree: input ", to_string(input),
+               " is not [batch, ", layout_.columns, "], one value per label column");
+  return input;
+}
+
+Variable GalaxyTree::forward(const Variable& x) {
+  output_shape(x.shape());
+  return galaxy_tree(x, layout_);
+}
+
 // ---- BatchNorm2d
 
 BatchNorm2d::BatchNorm2d(int channels, float eps, float momentum)

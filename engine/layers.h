@@ -6,6 +6,7 @@
 
 #include "engine/module.h"
 #include "kernels/conv2d.h"
+#include "kernels/galaxy_tree_output.h"
 
 namespace nebula {
 
@@ -124,6 +125,21 @@ class Sigmoid : public Module {
 
  protected:
   Variable forward(const Variable& x) override;
+};
+
+// The Galaxy Zoo decision-tree output over the label columns (ops.h's galaxy_tree).
+class GalaxyTree : public Module {
+ public:
+  explicit GalaxyTree(const GalaxyTreeLayout& layout);
+  const char* kind() const override { return "GalaxyTree"; }
+  Shape output_shape(const Shape& input) const override;
+  const GalaxyTreeLayout& layout() const { return layout_; }
+
+ protected:
+  Variable forward(const Variable& x) override;
+
+ private:
+  GalaxyTreeLayout layout_;
 };
 
 // PyTorch's BatchNorm2d: eps 1e-5, momentum 0.1 weighing the new batch.

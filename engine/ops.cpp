@@ -133,6 +133,21 @@ Variable activation(const Variable& x, Forward forward, Backward backward) {
 Variable relu(const Variable& x) { return activation(x, dispatch::relu_forward, dispatch::relu_backward); }
 Variable sigmoid(const Variable& x) { return activation(x, dispatch::sigmoid_forward, dispatch::sigmoid_backward); }
 
+Variable galaxy_tree(const Variable& x, const GalaxyTreeLayout& layout) {
+  Tensor y = like(x.value());
+  dispatch::galaxy_tree_forward(layout, x.value(), y);
+  Variable out(y, needs_grad({&x}));
+  if (out.requires_grad()) {
+    record_backward([x, out, layout]() {
+      if (!out.grad().defined()) return;
+      Tensor dx = like(x.value());
+      dispatch::galaxy_tree_backward(layout, x.value(), out.value(), out.grad(), dx);
+      x.accumulate_grad(dx);
+    });
+  }
+  return out;
+}
+
 Variable dropout(const Variable& x, float rate, uint64_t seed, uint64_t offset) {
   if (rate == 0.0f) return x;
   Tensor y = like(x.value());

@@ -7,6 +7,7 @@
 #include "engine/autograd.h"
 #include "kernels/batchnorm2d.h"
 #include "kernels/conv2d.h"
+#include "kernels/galaxy_tree_output.h"
 #include "kernels/maxpool2d.h"
 
 namespace nebula {
@@ -21,6 +22,8 @@ Variable maxpool2d(const Variable& x, int kernel, int stride, int pad);
 Variable dense(const Variable& x, const Variable& w, const Variable& bias);
 Variable relu(const Variable& x);
 Variable sigmoid(const Variable& x);
+// The Galaxy Zoo decision-tree output over the last dimension (kernels/galaxy_tree_output.h).
+Variable galaxy_tree(const Variable& x, const GalaxyTreeLayout& layout);
 // Inverted dropout with the mask drawn from (seed, offset); identity when rate is 0.
 Variable dropout(const Variable& x, float rate, uint64_t seed, uint64_t offset);
 // Training mode updates running_mean/running_var in place.

@@ -69,6 +69,40 @@ TEST_F(ElementwiseParity, Sigmoid) {
   }
 }
 
+// The 37-column Kaggle tree: (first column, answers, parent column) per question.
+GalaxyTreeLayout kaggle_tree() {
+  const int questions[11][3] = {{0, 3, -1}, {3, 2, 1},  {5, 2, 4},  {7, 2, 4},  {9, 4, 4},  {13, 2, -1},
+                                {15, 3, 0}, {18, 7, 13}, {25, 3, 3}, {28, 3, 7}, {31, 6, 7}};
+  GalaxyTreeLayout t;
+  t.columns = 37;
+  t.questions = 11;
+  for (int q = 0; q < 11; ++q) {
+    for (int a = 0; a < questions[q][1]; ++a) t.question_of[questions[q][0] + a] = int8_t(q);
+    t.parent[q] = int8_t(questions[q][2]);
+  }
+  return t;
+}
+
+// The GPU runs the CPU's row functions, so it matches to float rounding; rows
+// past one block and inputs with whole questions clipped to zero included.
+TEST_F(ElementwiseParity, GalaxyTree) {
+  const GalaxyTreeLayout t = kaggle_tree();
+  uint64_t seed = 21;
+  for (int64_t rows : {1, 7, 100, 300}) {
+    const std::string what = "galaxy tree over " + std::to_string(rows) + " rows";
+    const Shape shape = {rows, 37};
+    const Tensor x = test::uniform_tensor(shape, seed++, -1.0f, 2.0f);
+    Tensor y(shape);
+    dispatch::galaxy_tree_forward(t, x, y);
+    const Tensor dy = test::uniform_tensor(shape, seed++);
+    expect_parity(what + ", forward", {x}, {written("y", shape)},
+                  [t](TensorList& in, TensorList& out) { dispatch::galaxy_tree_forward(t, in[0], out[0]); });
+    expect_parity(what + ", backward", {x, y, dy}, {written("dx", shape)}, [t](TensorList& in, TensorList& out) {
+      dispatch::galaxy_tree_backward(t, in[0], in[1], in[2], out[0]);
+    });
+  }
+}
+
 // The mask is a pure function of (seed, offset + i), and the scale is one
 // multiplication by 1/(1 - rate) formed in float, so the GPU matches the CPU
 // exactly. Offsets not a multiple of 4 and across 2^32 check the counter

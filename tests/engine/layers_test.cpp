@@ -30,6 +30,39 @@ TEST(Layers, ShapeErrorsNameTheLayerAndShapes) {
   EXPECT_THROW(MaxPool2d(5).output_shape({1, 1, 3, 3}), Error);
 }
 
+// The GalaxyTree layer is the kernel behind the tape: its output and, through
+// the MSE loss, its input gradient are the kernel's, and a wrong width is
+// refused naming the layer.
+TEST(Layers, GalaxyTreeRunsTheKernelForwardAndBackward) {
+  GalaxyTreeLayout t;  // Q1 (3 answers), Q2 (2 answers, led to by the second answer of Q1)
+  t.columns = 5;
+  t.questions = 2;
+  const int8_t question_of[5] = {0, 0, 0, 1, 1};
+  for (int j = 0; j < 5; ++j) t.question_of[j] = question_of[j];
+  t.parent[0] = -1;
+  t.parent[1] = 1;
+  GalaxyTree tree(t);
+  const std::vector<float> xs = {0.5f, 1.5f, -1.0f, 2.0f, 1.0f, 0.25f, 0.25f, 0.5f, -1.0f, 3.0f};
+  Variable x(Tensor::from_vector({2, 5}, xs), true);
+  Variable target(Tensor::zeros({2, 5}));
+  Variable y = tree(x);
+  std::vector<float> expected(10), dy(10), dx(10);
+  ref::galaxy_tree_forward<float>(t, 2, xs.data(), expected.data());
+  EXPECT_EQ(y.value().to_vector(), expected);
+  Variable loss = mse_loss(y, target);
+  backward(loss);
+  for (int i = 0; i < 10; ++i) dy[i] = 2.0f * expected[i] / 10.0f;
+  ref::galaxy_tree_backward<float>(t, 2, xs.data(), expected.data(), dy.data(), dx.data());
+  const std::vector<float> grad = x.grad().to_vector();
+  for (int i = 0; i < 10; ++i) EXPECT_NEAR(grad[i], dx[i], 1e-7f) << i;
+  try {
+    tree(Variable(Tensor::zeros({2, 4})));
+    FAIL() << "a 4-column input was accepted by a 5-column tree";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("GalaxyTree"), std::string::npos) << e.what();
+  }
+}
+
 // Sequential runs a Conv2d followed by a ReLU as one fused op: the output and
 // every gradient must be exactly those of the two layers run one by one.
 TEST(Layers, FusedConvReluMatchesConvThenRelu) {
