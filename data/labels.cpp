@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <unordered_map>
 
 #include "base/file_io.h"
@@ -40,7 +41,73 @@ std::string quoted(std::string_view s) {
   return out + "'";
 }
 
+// A cell as a number, parsed whole: "0.5abc", "1e-50abc" and "+-1" are not
+// numbers. A value too small even for a subnormal float, as 1e-50 or 1e-99999,
+// is a vote fraction of 0 to every digit a float keeps, so it is read as 0; one
+// too large for a float is left as infinity, for the range check to refuse.
+bool parse_value(std::string_view cell, float* value) {
+  // from_chars rejects a leading '+', which some writers emit.
+  std::string_view digits = !cell.empty() && cell.front() == '+' ? cell.substr(1) : cell;
+  if (digits.empty() || (digits.size() < cell.size() && digits.front() == '-')) return false;
+  auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), *value);
+  if (end != digits.data() + digits.size()) return false;
+  if (error == std::errc::result_out_of_range) {
+    // The whole text is a well-formed number: strtod says which way it left the range.
+    double wide = std::strtod(std::string(digits).c_str(), nullptr);
+    *value = std::fabs(wide) < 1.0 ? 0.0f : static_cast<float>(wide);
+    return true;
+  }
+  return error == std::errc();
+}
+
+// The header: GalaxyID, then known class names, each once.
+void read_header(const std::vector<std::string_view>& fields, const std::string& where, LabelTable* table) {
+  NEBULA_CHECK(fields[0] == "GalaxyID", where, ": column 1: the header must start with GalaxyID, found ",
+               quoted(fields[0]));
+  table->columns.assign(fields.begin() + 1, fields.end());
+  table->class_indices = column_class_indices(table->columns, where, 2);
+  NEBULA_CHECK(!table->columns.empty(), where, ": the header names no Class columns after GalaxyID");
+}
+
+int64_t read_id(std::string_view id_text, const std::string& where) {
+  int64_t id = 0;
+  auto [id_end, id_err] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
+  NEBULA_CHECK(id_err == std::errc() && id_end == id_text.data() + id_text.size() && id > 0, where,
+               ": column 1 (GalaxyID): ", quoted(id_text), " is not a positive integer");
+  return id;
+}
+
+void read_values(const std::vector<std::string_view>& fields, const std::string& where, LabelTable* table) {
+  for (size_t c = 1; c < fields.size(); ++c) {
+    std::string_view cell = fields[c];
+    float value = 0.0f;
+    const std::string column = detail::concat(where, ": column ", c + 1, " (", table->columns[c - 1], "): ");
+    NEBULA_CHECK(parse_value(cell, &value), column,
+                 cell.empty() ? std::string("empty value") : quoted(cell) + " is not a number");
+    NEBULA_CHECK(!std::isnan(value), column, "value is NaN");
+    NEBULA_CHECK(value >= 0.0f && value <= 1.0f, column, "value ", quoted(cell), " is outside [0, 1]");
+    table->values.push_back(value);
+  }
+}
+
 }  // namespace
+
+std::vector<int> column_class_indices(const std::vector<std::string>& columns, const std::string& where,
+                                      int first_column) {
+  std::vector<int> indices;
+  std::unordered_map<std::string, int> seen;
+  for (size_t c = 0; c < columns.size(); ++c) {
+    const int number = first_column + static_cast<int>(c);
+    int index = class_index(columns[c]);
+    NEBULA_CHECK(index >= 0, where, ": column ", number, ": unknown column ", quoted(columns[c]),
+                 " (expected Galaxy Zoo class names Class1.1 ... Class11.6)");
+    auto [it, fresh] = seen.emplace(columns[c], number);
+    NEBULA_CHECK(fresh, where, ": column ", number, ": duplicate column ", quoted(columns[c]), " (also column ",
+                 it->second, ")");
+    indices.push_back(index);
+  }
+  return indices;
+}
 
 LabelTable read_labels(const std::string& path) {
   return parse_labels(read_text_file(path), path);
@@ -56,8 +123,7 @@ LabelTable parse_labels(const std::string& text, const std::string& path) {
   std::unordered_map<int64_t, int> first_line_of_id;
   int line_number = 0;
   bool have_header = false;
-  size_t pos = 0;
-  while (pos < all.size()) {
+  for (size_t pos = 0; pos < all.size();) {
     size_t end = all.find('\n', pos);
     if (end == std::string_view::npos) end = all.size();
     std::string_view line = all.substr(pos, end - pos);
@@ -65,64 +131,18 @@ LabelTable parse_labels(const std::string& text, const std::string& path) {
     ++line_number;
     if (trim(line).empty()) continue;  // blank lines (a trailing one, or pandas-style gaps)
     split_fields(line, &fields);
-
+    const std::string where = detail::concat(path, ":", line_number);
     if (!have_header) {
+      read_header(fields, where, &table);
       have_header = true;
-      NEBULA_CHECK(fields[0] == "GalaxyID", path, ":", line_number,
-                   ": column 1: the header must start with GalaxyID, found ", quoted(fields[0]));
-      std::unordered_map<std::string, int> seen;
-      for (size_t c = 1; c < fields.size(); ++c) {
-        std::string name(fields[c]);
-        int index = class_index(name);
-        NEBULA_CHECK(index >= 0, path, ":", line_number, ": column ", c + 1, ": unknown column ", quoted(name),
-                     " (expected Galaxy Zoo class names Class1.1 ... Class11.6)");
-        auto [it, fresh] = seen.emplace(name, static_cast<int>(c + 1));
-        NEBULA_CHECK(fresh, path, ":", line_number, ": column ", c + 1, ": duplicate column ", quoted(name),
-                     " (also column ", it->second, ")");
-        table.columns.push_back(name);
-        table.class_indices.push_back(index);
-      }
-      NEBULA_CHECK(!table.columns.empty(), path, ":", line_number,
-                   ": the header names no Class columns after GalaxyID");
       continue;
     }
-
     const size_t width = table.columns.size() + 1;
-    NEBULA_CHECK(fields.size() == width, path, ":", line_number, ": row has ", fields.size(),
-                 " fields, the header has ", width);
-
-    int64_t id = 0;
-    std::string_view id_text = fields[0];
-    auto [id_end, id_err] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
-    NEBULA_CHECK(id_err == std::errc() && id_end == id_text.data() + id_text.size() && id > 0, path, ":",
-                 line_number, ": column 1 (GalaxyID): ", quoted(id_text), " is not a positive integer");
+    NEBULA_CHECK(fields.size() == width, where, ": row has ", fields.size(), " fields, the header has ", width);
+    const int64_t id = read_id(fields[0], where);
     auto [it, fresh] = first_line_of_id.emplace(id, line_number);
-    NEBULA_CHECK(fresh, path, ":", line_number, ": column 1 (GalaxyID): duplicate GalaxyID ", id,
-                 " (first on line ", it->second, ")");
-
-    for (size_t c = 1; c < width; ++c) {
-      std::string_view cell = fields[c];
-      float value = 0.0f;
-      // from_chars rejects a leading '+', which some writers emit.
-      std::string_view digits = !cell.empty() && cell.front() == '+' ? cell.substr(1) : cell;
-      auto [end_ptr, err] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-      bool parsed = !cell.empty() && err == std::errc() && end_ptr == digits.data() + digits.size();
-      if (!parsed && err == std::errc::result_out_of_range) {
-        // Subnormal values such as 1e-40 are tiny, valid probabilities: keep them as 0.
-        double wide = std::strtod(std::string(digits).c_str(), nullptr);
-        if (std::fabs(wide) < 1e-30) {
-          value = 0.0f;
-          parsed = true;
-        }
-      }
-      NEBULA_CHECK(parsed, path, ":", line_number, ": column ", c + 1, " (", table.columns[c - 1], "): ",
-                   cell.empty() ? std::string("empty value") : quoted(cell) + " is not a number");
-      NEBULA_CHECK(!std::isnan(value), path, ":", line_number, ": column ", c + 1, " (", table.columns[c - 1],
-                   "): value is NaN");
-      NEBULA_CHECK(value >= 0.0f && value <= 1.0f, path, ":", line_number, ": column ", c + 1, " (",
-                   table.columns[c - 1], "): value ", quoted(cell), " is outside [0, 1]");
-      table.values.push_back(value);
-    }
+    NEBULA_CHECK(fresh, where, ": column 1 (GalaxyID): duplicate GalaxyID ", id, " (first on line ", it->second, ")");
+    read_values(fields, where, &table);
     table.ids.push_back(id);
     table.lines.push_back(line_number);
   }

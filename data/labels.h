@@ -27,10 +27,15 @@ struct LabelTable {
 
 // Reads and validates a label file: header GalaxyID then known Class names,
 // each once; every row as long as the header; positive integer IDs, unique;
-// numbers in [0,1], no NaN. Throws nebula::Error "FILE:LINE: column C (NAME): ...".
+// numbers in [0,1], each cell parsed whole, no NaN. Throws nebula::Error "FILE:LINE: column C (NAME): ...".
 LabelTable read_labels(const std::string& path);
 // The same from text already in memory; `path` only names it in errors.
 LabelTable parse_labels(const std::string& text, const std::string& path);
+// Each column's index among the 37 classes, checked: every name a Galaxy Zoo
+// class, none twice. For any list of columns (a header, a checkpoint's
+// metadata); errors read "WHERE: column N: ...", N counting from first_column.
+std::vector<int> column_class_indices(const std::vector<std::string>& columns, const std::string& where,
+                                      int first_column = 1);
 
 // Writes a label file atomically (temporary file, then rename). Values are
 // written with enough digits that the tree sums survive to about 1e-6.

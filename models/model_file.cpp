@@ -2,16 +2,27 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <climits>
+#include <functional>
 #include <set>
 #include <sstream>
 
 #include "base/error.h"
 #include "base/file_io.h"
 #include "engine/layers.h"
+#include "models/layer_plan.h"
+#include "models/model_limits.h"
 
 namespace nebula {
 
 namespace {
+
+// Line::fail's errors already name the line; any other error met while a line
+// is read (from the plan's arithmetic) gets the line put in front of it.
+struct LineError : Error {
+  using Error::Error;
+};
 
 // One line of a model file, split into its keyword, positional arguments and
 // options (words with '=' or bare flags like 'relu').
@@ -20,34 +31,43 @@ struct Line {
   int number = 0;
   std::string keyword;
   std::vector<std::string> words;
+  const char* usage = "";  // the keyword's arguments, shown when one is missing
 
   template <typename... Args>
   [[noreturn]] void fail(const Args&... args) const {
-    throw Error(detail::concat(origin, ":", number, ": ", keyword, ": ", args...));
+    throw LineError(detail::concat(origin, ":", number, ": ", keyword, ": ", args...));
   }
 
+  void need(size_t i, const char* what) const {
+    if (i >= words.size()) fail("missing ", what, " (", keyword, " ", usage, ")");
+  }
+
+  // Word i as a whole integer in [minimum, INT_MAX]: "3x", "+3", " 3" and "1e3" are errors.
   int integer(size_t i, const char* what, int minimum = 1) const {
-    if (i >= words.size()) fail("missing ", what);
-    try {
-      size_t used = 0;
-      int value = std::stoi(words[i], &used);
-      if (used != words[i].size() || value < minimum) throw std::invalid_argument("");
-      return value;
-    } catch (const std::exception&) {
-      fail(what, " must be an integer of at least ", minimum, ", got '", words[i], "'");
-    }
+    need(i, what);
+    return parse_integer(words[i], what, minimum);
   }
 
-  float real(size_t i, const char* what) const {
-    if (i >= words.size()) fail("missing ", what);
-    try {
-      size_t used = 0;
-      float value = std::stof(words[i], &used);
-      if (used != words[i].size()) throw std::invalid_argument("");
-      return value;
-    } catch (const std::exception&) {
-      fail(what, " must be a number, got '", words[i], "'");
-    }
+  int parse_integer(const std::string& word, const char* what, int minimum) const {
+    int64_t value = 0;
+    auto [end, error] = std::from_chars(word.data(), word.data() + word.size(), value);
+    bool whole = end == word.data() + word.size() && !word.empty();
+    if (error == std::errc::result_out_of_range || (whole && error == std::errc() && value > INT_MAX))
+      fail(what, " '", word, "' is too large (at most ", INT_MAX, ")");
+    if (error != std::errc() || !whole || value < minimum)
+      fail(what, " must be an integer of at least ", minimum, ", got '", word, "'");
+    return static_cast<int>(value);
+  }
+
+  // Word i as a whole, finite decimal number.
+  double real(size_t i, const char* what) const {
+    need(i, what);
+    const std::string& word = words[i];
+    double value = 0.0;
+    auto [end, error] = std::from_chars(word.data(), word.data() + word.size(), value);
+    if (error != std::errc() || end != word.data() + word.size())
+      fail(what, " must be a number, got '", word, "'");
+    return value;
   }
 };
 
@@ -64,13 +84,10 @@ class Options {
       if (words_[i] == name) return used_[i] = true;
     return false;
   }
-  // key=VALUE as an integer of at least 0, or the fallback when the key is absent.
-  int integer(const std::string& key, int fallback) {
+  // key=VALUE as a whole integer of at least `minimum`, or the fallback when the key is absent.
+  int integer(const std::string& key, int fallback, int minimum = 0) {
     int i = find(key);
-    if (i < 0) return fallback;
-    Line parsed = line_;
-    parsed.words = {value(key, i)};
-    return parsed.integer(0, key.c_str(), 0);
+    return i < 0 ? fallback : line_.parse_integer(value(key, i), key.c_str(), minimum);
   }
   std::string text(const std::string& key, const std::string& fallback) {
     int i = find(key);
@@ -113,11 +130,6 @@ std::vector<Line> split_lines(const std::string& text, const std::string& origin
   return lines;
 }
 
-void add_activation(Sequential& net, Options& options) {
-  if (options.flag("relu")) net.add(std::make_unique<ReLU>());
-  else if (options.flag("sigmoid")) net.add(std::make_unique<Sigmoid>());
-}
-
 // A layer's name (name=...) becomes its key prefix ("conv1" -> "conv1.weight"),
 // so a model's keys can match torchvision's state_dict. Letters, digits, '_'.
 std::string layer_name(const Line& line, Options& options, const std::set<std::string>& taken) {
@@ -130,6 +142,28 @@ std::string layer_name(const Line& line, Options& options, const std::set<std::s
     line.fail("name '", name, "' must not be a bare number (unnamed layers are numbered)");
   if (taken.count(name)) line.fail("name '", name, "' is already used");
   return name;
+}
+
+// ---- Builders: what a checked line adds to the network.
+
+// A builder adds a line's layers (named `name`) to the model; it runs only once
+// every line of the file has been checked, so nothing is allocated for a bad file.
+using Builder = std::function<void(Model& model, const std::string& name)>;
+
+enum class Activation { None, Relu, Sigmoid };
+
+void add_activation(Sequential& net, Activation activation) {
+  if (activation == Activation::Relu) net.add(std::make_unique<ReLU>());
+  if (activation == Activation::Sigmoid) net.add(std::make_unique<Sigmoid>());
+}
+
+// A builder adding one layer made by `make`.
+template <typename Make>
+Builder one_layer(Make make, Activation activation = Activation::None) {
+  return [make, activation](Model& model, const std::string& name) {
+    model.network->add(make(), name);
+    add_activation(*model.network, activation);
+  };
 }
 
 ModulePtr conv_nobias(int in, int out, int kernel, int stride, int pad) {
@@ -146,10 +180,11 @@ ModulePtr conv_nobias(int in, int out, int kernel, int stride, int pad) {
 // torchvision's BasicBlock (3x3, 3x3) or Bottleneck (1x1, 3x3 carrying the
 // stride as in v1.5, 1x1 to 4x the width), each followed by batch norm, with a
 // 1x1 projection (conv + batch norm, "downsample.0/1") when the stride or the
-// channel count changes, and the ReLU after the sum.
+// channel count changes, and the ReLU after the sum. models/layer_plan.cpp
+// costs the same block from its shapes.
 ModulePtr resnet_block(bool bottleneck, int in, int width, int stride) {
   auto body = std::make_unique<Sequential>();
-  int out = bottleneck ? 4 * width : width;
+  int out = bottleneck ? 4 * width : width;  // checked to fit by the plan
   if (bottleneck) {
     body->add(conv_nobias(in, width, 1, 1, 0), "conv1");
     body->add(std::make_unique<BatchNorm2d>(width), "bn1");
@@ -179,125 +214,268 @@ ModulePtr resnet_block(bool bottleneck, int in, int width, int stride) {
   return std::make_unique<Residual>(std::move(body), std::move(shortcut), "", "downsample", true);
 }
 
+ModulePtr resnet_stage(bool bottleneck, int in, int width, int blocks, int stride) {
+  auto stage = std::make_unique<Sequential>();
+  const int first_in = in;
+  for (int b = 0; b < blocks; ++b) {
+    stage->add(resnet_block(bottleneck, in, width, b == 0 ? stride : 1));
+    in = bottleneck ? 4 * width : width;
+  }
+  stage->set_description(detail::concat(blocks, " x ", bottleneck ? "Bottleneck" : "BasicBlock", "(", first_in,
+                                        " -> ", in, ", stride ", stride, ")"));
+  return stage;
+}
+
+// ---- Readers: each checks one line's arguments and shapes against the plan
+// and returns its builder.
+
+// What the lines read so far ask for.
+struct Plan {
+  ModelSpec& spec;
+  int outputs;        // label columns, for 'dense outputs'
+  int height, width;  // > 0: override the input line's size
+  LayerPlan layers;
+  bool head_seen = false;
+};
+
+Activation read_activation(Options& options) {
+  if (options.flag("relu")) return Activation::Relu;
+  if (options.flag("sigmoid")) return Activation::Sigmoid;
+  return Activation::None;
+}
+
+void plan_activation(Plan& plan, Activation activation) {
+  if (activation != Activation::None) plan.layers.elementwise();
+}
+
+Builder read_input(const Line& line, Options&, Plan& plan) {
+  if (plan.layers.started()) line.fail("only one input line is allowed");
+  plan.spec.channels = line.integer(0, "channels");
+  int height = line.integer(1, "height"), width = line.integer(2, "width");
+  plan.spec.height = plan.height > 0 ? plan.height : height;
+  plan.spec.width = plan.width > 0 ? plan.width : width;
+  plan.layers.input(plan.spec.channels, plan.spec.height, plan.spec.width);
+  return nullptr;
+}
+
+Builder read_crop(const Line& line, Options&, Plan& plan) {
+  plan.spec.crop = line.integer(0, "crop size");
+  return nullptr;
+}
+
+Builder read_head(const Line& line, Options&, Plan& plan) {
+  if (plan.head_seen) line.fail("only one head line is allowed");
+  plan.head_seen = true;
+  return [](Model& model, const std::string&) { model.spec.head_layer = static_cast<int>(model.network->size()); };
+}
+
+Builder read_conv(const Line& line, Options& options, Plan& plan) {
+  Conv2dOptions o;
+  o.out_channels = line.integer(0, "filters");
+  o.kernel = line.integer(1, "kernel size");
+  o.stride = options.integer("stride", 1, 1);
+  o.pad = options.integer("pad", -1, 0);
+  const bool same = options.flag("same"), valid = options.flag("valid");
+  if (int(same) + int(valid) + int(o.pad >= 0) > 1) line.fail("give at most one of same, valid and pad=P");
+  o.padding = same ? Padding::Same : Padding::Valid;
+  o.bias = !options.flag("nobias");
+  const Activation activation = read_activation(options);
+  if (plan.layers.is_image()) o.in_channels = static_cast<int>(plan.layers.shape()[1]);
+  plan.layers.conv(o.out_channels, o.kernel, o.stride, o.pad, same, o.bias);
+  plan_activation(plan, activation);
+  return one_layer([o] { return std::make_unique<Conv2d>(o); }, activation);
+}
+
+Builder read_maxpool(const Line& line, Options& options, Plan& plan) {
+  const int kernel = line.integer(0, "kernel size");
+  const int stride = options.integer("stride", kernel, 1);
+  const int pad = options.integer("pad", 0, 0);
+  plan.layers.maxpool(kernel, stride, pad);
+  return one_layer([=] { return std::make_unique<MaxPool2d>(kernel, stride, pad); });
+}
+
+Builder read_batchnorm(const Line&, Options& options, Plan& plan) {
+  const Activation activation = read_activation(options);
+  plan.layers.batchnorm();
+  plan_activation(plan, activation);
+  const int channels = static_cast<int>(plan.layers.shape()[1]);
+  return one_layer([channels] { return std::make_unique<BatchNorm2d>(channels); }, activation);
+}
+
+Builder read_stage(const Line& line, Options& options, Plan& plan) {
+  line.need(0, "block type (basic or bottleneck)");
+  const std::string& type = line.words[0];
+  if (type != "basic" && type != "bottleneck") line.fail("block type must be 'basic' or 'bottleneck', got '", type, "'");
+  const bool bottleneck = type == "bottleneck";
+  const int width = line.integer(1, "channels");
+  const int blocks = options.integer("blocks", 1, 1);
+  const int stride = options.integer("stride", 1, 1);
+  const int in = plan.layers.is_image() ? static_cast<int>(plan.layers.shape()[1]) : 0;
+  plan.layers.resnet_stage(bottleneck, width, blocks, stride);
+  return one_layer([=] { return resnet_stage(bottleneck, in, width, blocks, stride); });
+}
+
+Builder read_dense(const Line& line, Options& options, Plan& plan) {
+  int units = 0;
+  line.need(0, "units");
+  if (line.words[0] == "outputs") {
+    if (plan.outputs <= 0) line.fail("'dense outputs' needs the number of label columns");
+    units = plan.outputs;
+  } else {
+    units = line.integer(0, "units");
+  }
+  const bool bias = !options.flag("nobias");
+  const Activation activation = read_activation(options);
+  const int features = plan.layers.shape().size() == 2 ? static_cast<int>(plan.layers.shape()[1]) : 0;
+  plan.layers.dense(units, bias);
+  plan_activation(plan, activation);
+  return one_layer([=] { return std::make_unique<Dense>(features, units, bias); }, activation);
+}
+
+Builder read_dropout(const Line& line, Options&, Plan& plan) {
+  const double rate = line.real(0, "rate");
+  if (!(rate >= 0.0 && rate < 1.0)) line.fail("rate must be in [0, 1), got ", rate);
+  plan.layers.elementwise();
+  return one_layer([rate] { return std::make_unique<Dropout>(static_cast<float>(rate)); });
+}
+
+template <typename Layer>
+Builder read_elementwise(const Line&, Options&, Plan& plan) {
+  plan.layers.elementwise();
+  return one_layer([] { return std::make_unique<Layer>(); });
+}
+
+Builder read_flatten(const Line&, Options&, Plan& plan) {
+  plan.layers.flatten();
+  return one_layer([] { return std::make_unique<Flatten>(); });
+}
+
+Builder read_gap(const Line&, Options&, Plan& plan) {
+  plan.layers.global_avg_pool();
+  return one_layer([] { return std::make_unique<GlobalAvgPool>(); });
+}
+
+// ---- The format: one entry per keyword.
+
+struct Keyword {
+  const char* name;
+  const char* arguments;  // as the README writes them; shown when one is missing
+  size_t positional;      // words before the options
+  bool layer;             // adds layers, so takes name=NAME
+  Builder (*read)(const Line&, Options&, Plan&);
+};
+
+const Keyword kKeywords[] = {
+    {"input", "C H W", 3, false, read_input},
+    {"crop", "N", 1, false, read_crop},
+    {"conv", "FILTERS KERNEL [stride=S] [same|valid|pad=P] [nobias] [relu|sigmoid]", 2, true, read_conv},
+    {"maxpool", "KERNEL [stride=S] [pad=P]", 1, true, read_maxpool},
+    {"batchnorm", "[relu|sigmoid]", 0, true, read_batchnorm},
+    {"stage", "basic|bottleneck CHANNELS [blocks=N] [stride=S]", 2, true, read_stage},
+    {"dense", "UNITS|outputs [nobias] [relu|sigmoid]", 1, true, read_dense},
+    {"dropout", "RATE", 1, true, read_dropout},
+    {"relu", "", 0, true, read_elementwise<ReLU>},
+    {"sigmoid", "", 0, true, read_elementwise<Sigmoid>},
+    {"flatten", "", 0, true, read_flatten},
+    {"gap", "", 0, true, read_gap},
+    {"head", "", 0, false, read_head},
+};
+
+const Keyword& find_keyword(const Line& line) {
+  for (const Keyword& k : kKeywords)
+    if (line.keyword == k.name) return k;
+  std::string known;
+  for (const Keyword& k : kKeywords) known += std::string(" ") + k.name;
+  line.fail("unknown layer (known:", known, ")");
+}
+
+// One checked line, waiting to be built.
+struct Step {
+  Line line;
+  std::string name;
+  Builder build;
+  Shape shape;  // one sample's shape after the line, as the plan worked it out
+};
+
+// The totals so far against the limits, so the error names the line that crosses them.
+void check_limits(const Line& line, const LayerPlan& layers, const ModelLimits& limits) {
+  if (layers.parameters() > limits.parameters)
+    line.fail("the model would have ", layers.parameters(), " parameters, over the limit of ", limits.parameters,
+              " (set ", kMaxParametersVariable, " to raise it)");
+  int64_t bytes = 0;
+  if (!checked_mul(layers.activations(), int64_t{sizeof(float)}, &bytes) || bytes > limits.activation_bytes)
+    line.fail("one sample's layer outputs would take ", layers.activations(), " floats, over the limit of ",
+              limits.activation_bytes, " bytes a batch (set ", kMaxActivationBytesVariable, " to raise it)");
+}
+
+Step read_line(Line line, Plan& plan, std::set<std::string>& names, const ModelLimits& limits) {
+  const Keyword& keyword = find_keyword(line);
+  line.usage = keyword.arguments;
+  Options options(line, std::min(keyword.positional, line.words.size()));
+  Step step{line, "", nullptr, {}};
+  try {
+    if (keyword.layer) step.name = layer_name(line, options, names);
+    step.build = keyword.read(line, options, plan);
+    options.finish();
+  } catch (const LineError&) {
+    throw;
+  } catch (const Error& e) {
+    line.fail(e.what());
+  }
+  check_limits(line, plan.layers, limits);
+  if (!step.name.empty()) names.insert(step.name);
+  step.shape = plan.layers.shape();
+  return step;
+}
+
+// Builds the checked steps, then confirms the layers agree with the plan: the
+// same shape after every line (the layers' own checks name the line too) and
+// the same parameter count.
+void build(Model& model, const std::vector<Step>& steps, const LayerPlan& plan) {
+  Sequential& net = *model.network;
+  Shape shape = model.input_shape(1);
+  for (const Step& step : steps) {
+    if (!step.build) continue;
+    const size_t before = net.size();
+    try {
+      step.build(model, step.name);
+      for (size_t i = before; i < net.size(); ++i) shape = net.at(i).output_shape(shape);
+    } catch (const Error& e) {
+      step.line.fail(e.what());
+    }
+    if (shape != step.shape)
+      step.line.fail("internal error: the layers give ", to_string(shape), ", the shape check gave ",
+                     to_string(step.shape));
+  }
+  NEBULA_CHECK(net.parameter_count() == plan.parameters(), model.spec.name, ": internal error: the layers hold ",
+               net.parameter_count(), " parameters, the shape check counted ", plan.parameters());
+}
+
 }  // namespace
 
 Model parse_model(const std::string& text, const std::string& origin, int outputs, int height, int width) {
   Model model;
   model.spec.name = origin;
   model.spec.source = text;
-  model.network = std::make_unique<Sequential>();
-  Sequential& net = *model.network;
-  std::vector<Line> lines = split_lines(text, origin);
-  NEBULA_CHECK(!lines.empty() && lines[0].keyword == "input", origin,
-               ": a model file must start with 'input C H W'");
+  const std::vector<Line> lines = split_lines(text, origin);
+  NEBULA_CHECK(!lines.empty(), origin, ": the model file has no layers (it must start with 'input C H W')");
+  NEBULA_CHECK(lines[0].keyword == "input", origin, ":", lines[0].number,
+               ": a model file must start with 'input C H W', found '", lines[0].keyword, "'");
 
-  Shape shape;
+  // Every line is checked, and the model's size worked out, before any layer is built.
+  const ModelLimits limits = model_limits();
+  Plan plan{model.spec, outputs, height, width, LayerPlan{}};
   std::set<std::string> names;
-  for (const Line& line : lines) {
-    const std::string& k = line.keyword;
-    size_t layers_before = net.size();
-    // Positional words per keyword; the rest are options, each of which must be used.
-    size_t positional = 0;
-    if (k == "input") positional = 3;
-    else if (k == "crop" || k == "maxpool" || k == "dense" || k == "dropout") positional = 1;
-    else if (k == "conv" || k == "stage") positional = 2;
-    positional = std::min(positional, line.words.size());
-    Options options(line, positional);
-    std::string name;
-    if (k != "input" && k != "crop" && k != "head") name = layer_name(line, options, names);
+  std::vector<Step> steps;
+  for (const Line& line : lines) steps.push_back(read_line(line, plan, names, limits));
+  model.spec.parameters = plan.layers.parameters();
+  model.spec.activation_bytes_per_sample = plan.layers.activations() * int64_t{sizeof(float)};  // checked in read_line
 
-    if (k == "input") {
-      if (!shape.empty()) line.fail("only one input line is allowed");
-      model.spec.channels = line.integer(0, "channels");
-      model.spec.height = height > 0 ? height : line.integer(1, "height");
-      model.spec.width = width > 0 ? width : line.integer(2, "width");
-      shape = model.input_shape(1);
-    } else if (k == "crop") {
-      model.spec.crop = line.integer(0, "crop size");
-    } else if (k == "head") {
-      if (model.spec.head_layer >= 0) line.fail("only one head line is allowed");
-      model.spec.head_layer = static_cast<int>(net.size());
-    } else if (k == "conv") {
-      Conv2dOptions o;
-      o.in_channels = static_cast<int>(shape[1]);
-      o.out_channels = line.integer(0, "filters");
-      o.kernel = line.integer(1, "kernel size");
-      o.stride = options.integer("stride", 1);
-      o.pad = options.integer("pad", -1);
-      if (options.flag("same")) o.padding = Padding::Same;
-      options.flag("valid");
-      o.bias = !options.flag("nobias");
-      net.add(std::make_unique<Conv2d>(o), name);
-      add_activation(net, options);
-    } else if (k == "maxpool") {
-      int kernel = line.integer(0, "kernel size");
-      int stride = options.integer("stride", kernel);
-      int pad = options.integer("pad", 0);
-      net.add(std::make_unique<MaxPool2d>(kernel, stride, pad), name);
-    } else if (k == "batchnorm") {
-      if (shape.size() != 4) line.fail("needs an image input [N, C, H, W], got ", to_string(shape));
-      net.add(std::make_unique<BatchNorm2d>(static_cast<int>(shape[1])), name);
-      add_activation(net, options);
-    } else if (k == "stage") {
-      if (line.words.empty()) line.fail("missing block type (basic or bottleneck)");
-      const std::string& type = line.words[0];
-      if (type != "basic" && type != "bottleneck")
-        line.fail("block type must be 'basic' or 'bottleneck', got '", type, "'");
-      bool bottleneck = type == "bottleneck";
-      int channels = line.integer(1, "channels");
-      int blocks = options.integer("blocks", 1);
-      int stride = options.integer("stride", 1);
-      if (blocks < 1) line.fail("blocks must be at least 1");
-      if (stride < 1) line.fail("stride must be at least 1");
-      if (shape.size() != 4) line.fail("needs an image input [N, C, H, W], got ", to_string(shape));
-      auto stage = std::make_unique<Sequential>();
-      int in = static_cast<int>(shape[1]);
-      for (int b = 0; b < blocks; ++b) {
-        stage->add(resnet_block(bottleneck, in, channels, b == 0 ? stride : 1));
-        in = bottleneck ? 4 * channels : channels;
-      }
-      stage->set_description(detail::concat(blocks, " x ", bottleneck ? "Bottleneck" : "BasicBlock", "(", shape[1],
-                                            " -> ", in, ", stride ", stride, ")"));
-      net.add(std::move(stage), name);
-    } else if (k == "dense") {
-      int units = 0;
-      if (!line.words.empty() && line.words[0] == "outputs") {
-        NEBULA_CHECK(outputs > 0, origin, ":", line.number, ": 'dense outputs' needs the number of label columns");
-        units = outputs;
-      } else {
-        units = line.integer(0, "units");
-      }
-      if (shape.size() != 2) line.fail("needs a flat input [N, features], got ", to_string(shape), " (add 'flatten' or 'gap')");
-      net.add(std::make_unique<Dense>(static_cast<int>(shape[1]), units, !options.flag("nobias")), name);
-      add_activation(net, options);
-    } else if (k == "dropout") {
-      float rate = line.real(0, "rate");
-      if (!(rate >= 0.0f && rate < 1.0f)) line.fail("rate must be in [0, 1), got ", rate);
-      net.add(std::make_unique<Dropout>(rate), name);
-    } else if (k == "relu") {
-      net.add(std::make_unique<ReLU>(), name);
-    } else if (k == "sigmoid") {
-      net.add(std::make_unique<Sigmoid>(), name);
-    } else if (k == "flatten") {
-      net.add(std::make_unique<Flatten>(), name);
-    } else if (k == "gap") {
-      net.add(std::make_unique<GlobalAvgPool>(), name);
-    } else {
-      line.fail("unknown layer (known: input crop conv maxpool batchnorm stage dense dropout relu sigmoid flatten gap "
-                "head)");
-    }
-    if (shape.empty()) line.fail("the input line must come first");
-    options.finish();
-    if (!name.empty()) names.insert(name);
-    // Infer the shapes after this line's layers now, so an error names the line.
-    try {
-      for (size_t i = layers_before; i < net.size(); ++i) shape = net.at(i).output_shape(shape);
-    } catch (const Error& e) {
-      line.fail(e.what());
-    }
-  }
-  NEBULA_CHECK(net.size() > 0, origin, ": the model has no layers");
-  NEBULA_CHECK(model.spec.head_layer < static_cast<int>(net.size()), origin, ": the head line has no layers after it");
+  model.network = std::make_unique<Sequential>();
+  build(model, steps, plan.layers);
+  const int layers = static_cast<int>(model.network->size());
+  NEBULA_CHECK(layers > 0, origin, ": the model has no layers");
+  NEBULA_CHECK(model.spec.head_layer < layers, origin, ": the head line has no layers after it");
   return model;
 }
 

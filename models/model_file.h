@@ -25,7 +25,14 @@
 //
 // Built-in models (cnn1-3, resnet18/34/50 with the Galaxy Zoo head and
 // resnet18/34/50-imagenet with the 1000-way head) are such files, compiled in.
+//
+// A file is read whole before any layer is built: every number parsed whole,
+// every shape worked out in checked 64-bit arithmetic, and the model's size
+// held to models/model_limits.h (NEBULA_MAX_PARAMETERS,
+// NEBULA_MAX_ACTIVATION_BYTES), so a bad or hostile file is refused with its
+// file, line and problem before it can allocate anything.
 #pragma once
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +47,8 @@ struct ModelSpec {
   int channels = 3, height = 0, width = 0;
   int crop = 0;        // 0: the whole frame
   int head_layer = -1; // index of the first head layer in the network; -1: no head line
+  int64_t parameters = 0;                   // trainable, as the shapes give them
+  int64_t activation_bytes_per_sample = 0;  // every layer's output for one sample, float32
 };
 
 struct Model {
@@ -50,6 +59,8 @@ struct Model {
 
 // Parses a model's text. `origin` names it in errors ("cnn1", "my.model").
 // height/width > 0 override the file's input size. outputs sizes 'dense outputs'.
+// Throws nebula::Error "ORIGIN:LINE: KEYWORD: problem" for a bad file, and for
+// one larger than model_limits() allows (one sample against the batch limit).
 Model parse_model(const std::string& text, const std::string& origin, int outputs, int height = 0, int width = 0);
 
 // A built-in name (cnn1, cnn2, cnn3) or a path to a model file.

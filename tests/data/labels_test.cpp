@@ -2,6 +2,8 @@
 // file, line and column, and the decision-tree sums are checked.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "data/labels.h"
 #include "data_test_util.h"
 #include "base/error.h"
@@ -61,6 +63,18 @@ TEST(Labels, RefusesMalformedFilesNamingLineAndColumn) {
       {"out of range", header + "100008,0.5,1.5,0.0\n", "labels.csv:2: column 3 (Class1.2): value '1.5' is outside [0, 1]"},
       {"negative", header + "100008,-0.1,1.0,0.1\n", "labels.csv:2: column 2 (Class1.1): value '-0.1' is outside [0, 1]"},
       {"not a number", header + "100008,0.5,abc,0.0\n", "labels.csv:2: column 3 (Class1.2): 'abc' is not a number"},
+      {"trailing garbage", header + "100008,0.5,0.5abc,0.0\n",
+       "labels.csv:2: column 3 (Class1.2): '0.5abc' is not a number"},
+      {"tiny number with garbage", header + "100008,0.5,0.5,1e-50abc\n",
+       "labels.csv:2: column 4 (Class1.3): '1e-50abc' is not a number"},
+      {"underflow with garbage", header + "100008,1e-99999zzz,0.5,0.5\n",
+       "labels.csv:2: column 2 (Class1.1): '1e-99999zzz' is not a number"},
+      {"overflow", header + "100008,0.5,1e99999,0.0\n",
+       "labels.csv:2: column 3 (Class1.2): value '1e99999' is outside [0, 1]"},
+      {"too large for a float", header + "100008,0.5,1e39,0.0\n",
+       "labels.csv:2: column 3 (Class1.2): value '1e39' is outside [0, 1]"},
+      {"sign only", header + "100008,0.5,+,0.0\n", "labels.csv:2: column 3 (Class1.2): '+' is not a number"},
+      {"two signs", header + "100008,0.5,+-0.5,0.0\n", "labels.csv:2: column 3 (Class1.2): '+-0.5' is not a number"},
       {"empty value", header + "100008,0.5,,0.5\n", "labels.csv:2: column 3 (Class1.2): empty value"},
       {"bad id", header + "10x08,0.5,0.5,0.0\n", "labels.csv:2: column 1 (GalaxyID): '10x08' is not a positive integer"},
       {"duplicate id", header + "100008,0.5,0.5,0.0\n100023,0.5,0.5,0.0\n100008,0.5,0.5,0.0\n",
@@ -69,6 +83,49 @@ TEST(Labels, RefusesMalformedFilesNamingLineAndColumn) {
   for (const Case& c : cases) {
     std::string message = error_of(c.text);
     EXPECT_NE(message.find(c.expected), std::string::npos) << c.what << ": got '" << message << "'";
+  }
+}
+
+TEST(Labels, TinyNumbersAreZeroOnPurpose) {
+  // Smaller than any float, however far: a vote fraction of 0. A subnormal (1e-40) is kept.
+  LabelTable t = parse_labels("GalaxyID,Class1.1,Class1.2,Class1.3\n1,1e-50,1e-99999,+1\n2,1e-40,-1e-50,0.25\n",
+                              "labels.csv");
+  ASSERT_EQ(t.values.size(), 6u);
+  EXPECT_EQ(t.values[0], 0.0f);
+  EXPECT_EQ(t.values[1], 0.0f);
+  EXPECT_EQ(t.values[2], 1.0f);
+  EXPECT_GT(t.values[3], 0.0f);
+  EXPECT_LT(t.values[3], 1e-39f);
+  EXPECT_EQ(t.values[4], 0.0f);
+  EXPECT_FALSE(std::signbit(t.values[4]));
+  EXPECT_EQ(t.values[5], 0.25f);
+}
+
+TEST(Labels, EveryColumnNamedTwiceIsRefused) {
+  // All 37 classes, then all 37 again: the first repeat is named with its first place.
+  std::string header = "GalaxyID";
+  for (int round = 0; round < 2; ++round)
+    for (const std::string& name : class_names()) header += "," + name;
+  std::string message = error_of(header + "\n");
+  EXPECT_NE(message.find("labels.csv:1: column 39: duplicate column 'Class1.1' (also column 2)"), std::string::npos)
+      << message;
+  // Quoting or spacing a name does not make it another column.
+  message = error_of("GalaxyID,Class1.1, \"Class1.1\"\n");
+  EXPECT_NE(message.find("labels.csv:1: column 3: duplicate column 'Class1.1' (also column 2)"), std::string::npos)
+      << message;
+}
+
+TEST(Labels, ColumnListsFromElsewhereAreChecked) {
+  EXPECT_EQ(column_class_indices({"Class1.1", "Class7.1"}, "run.safetensors: metadata 'columns'"),
+            (std::vector<int>{0, 15}));
+  try {
+    column_class_indices({"Class1.1", "Class1.2", "Class1.1"}, "run.safetensors: metadata 'columns'");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(
+                  "run.safetensors: metadata 'columns': column 3: duplicate column 'Class1.1' (also column 1)"),
+              std::string::npos)
+        << e.what();
   }
 }
 
