@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "base/error.h"
+#include "engine/shape.h"
 
 namespace nebula {
 
@@ -58,10 +59,6 @@ std::string quote_name(const std::string& s) {
   if (s.size() > 120) out += "...";
   return out + "'";
 }
-
-// 64-bit arithmetic that reports overflow instead of wrapping.
-bool checked_mul(int64_t a, int64_t b, int64_t* out) { return !__builtin_mul_overflow(a, b, out); }
-bool checked_add(int64_t a, int64_t b, int64_t* out) { return !__builtin_add_overflow(a, b, out); }
 
 // ---------------------------------------------------------------------------
 // The zip archive.
