@@ -1,7 +1,5 @@
 #include "data/loader.h"
 
-#include <cuda_runtime.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -10,7 +8,7 @@
 #include "base/counter_random.h"
 #include "engine/device.h"
 #include "base/error.h"
-#include "kernels/cuda/runtime.h"
+#include "engine/pinned_staging.h"
 
 namespace nebula::data {
 
@@ -18,20 +16,13 @@ namespace {
 
 constexpr uint64_t kShuffleStream = 0x5348554646ull;  // "SHUFF": apart from augmentation's draws
 
-// A CUDA error met by the loader is the device's: an asynchronous fault from
-// earlier GPU work (a replayed step, say) surfaces at the next call that waits.
-void cuda_check(cudaError_t status, const char* what) {
-  NEBULA_CHECK(status == cudaSuccess, "GPU error (seen by the loader's ", what,
-               "; the fault may come from earlier GPU work): ", cudaGetErrorString(status));
-}
-
 }  // namespace
 
 // Pinned host memory for one batch on its way to the GPU.
 struct Loader::Staging {
-  float* images = nullptr;
-  float* labels = nullptr;
-  cudaEvent_t copied = nullptr;
+  Staging(size_t image_bytes, size_t label_bytes) : images(image_bytes), labels(label_bytes) {}
+  PinnedBuffer images, labels;
+  CopyDoneEvent copied;
 };
 
 struct Loader::Slot {
@@ -74,21 +65,15 @@ Loader::Loader(const Dataset& data, std::vector<size_t> rows, LoaderOptions opti
   ring_.resize(size_t(options_.prefetch));
 
   // Pinned memory only where a GPU answers; without one, batches stay on the CPU.
-  use_cuda_ = options_.device == Device::CUDA;
-  if (use_cuda_) {
+  staged_ = options_.device == Device::CUDA;
+  if (staged_) {
     NEBULA_CHECK(cuda_available(), "loader: batches cannot go to the GPU: ", cuda_unavailable_reason());
     const size_t s = size_t(options_.preprocess.size);
     const size_t image_bytes = options_.batch_size * 3 * s * s * sizeof(float);
     const size_t label_bytes = std::max<size_t>(1, options_.batch_size * data_.num_columns() * sizeof(float));
     // Every ring slot may hold one, and one more may be in its copy.
     for (int i = 0; i < options_.prefetch + 1; ++i) {
-      auto staging = std::make_unique<Staging>();
-      void* ptr = nullptr;
-      cuda_check(cudaHostAlloc(&ptr, image_bytes, cudaHostAllocDefault), "cudaHostAlloc");
-      staging->images = static_cast<float*>(ptr);
-      cuda_check(cudaHostAlloc(&ptr, label_bytes, cudaHostAllocDefault), "cudaHostAlloc");
-      staging->labels = static_cast<float*>(ptr);
-      cuda_check(cudaEventCreateWithFlags(&staging->copied, cudaEventDisableTiming), "cudaEventCreate");
+      auto staging = std::make_unique<Staging>(image_bytes, label_bytes);
       free_staging_.push_back(staging.get());
       staging_.push_back(std::move(staging));
     }
@@ -111,14 +96,8 @@ Loader::~Loader() {
   }
   staging_free_.notify_all();
   for (std::thread& worker : workers_) worker.join();
-  if (use_cuda_) {
-    finish_copies(true);
-    for (auto& staging : staging_) {
-      cudaEventDestroy(staging->copied);
-      cudaFreeHost(staging->images);
-      cudaFreeHost(staging->labels);
-    }
-  }
+  // A copy still in flight reads its buffer: wait before the buffers go.
+  for (Staging* staging : copying_) staging->copied.wait_quietly();
 }
 
 size_t Loader::batches_per_epoch() const {
@@ -247,26 +226,20 @@ Loader::Staging* Loader::acquire_staging() {
       // The oldest copy has long been issued; waiting for it frees its buffer.
       Staging* staging = copying_.front();
       copying_.erase(copying_.begin());
-      cuda_check(cudaEventSynchronize(staging->copied), "cudaEventSynchronize");
+      staging->copied.wait();
       return staging;
     }
     staging_free_.wait(lock);
   }
 }
 
-void Loader::finish_copies(bool all) {
+void Loader::finish_copies() {
   std::lock_guard<std::mutex> lock(staging_mutex_);
   for (auto it = copying_.begin(); it != copying_.end();) {
-    cudaError_t status = all ? cudaEventSynchronize((*it)->copied) : cudaEventQuery((*it)->copied);
-    if (status == cudaErrorNotReady) {
+    if ((*it)->copied.query() == CopyDoneEvent::State::pending) {
       ++it;
       continue;
     }
-    // An error is not completion: the copy may still read this buffer. The fault
-    // is the device's (often earlier GPU work), so it is reported as such.
-    if (status != cudaSuccess && !all)
-      NEBULA_FAIL("GPU error seen while the loader checked a batch copy (the fault may come from earlier GPU work): ",
-                  cudaGetErrorString(status));
     free_staging_.push_back(*it);
     it = copying_.erase(it);
   }
@@ -286,10 +259,10 @@ void Loader::produce(size_t index, int epoch, const std::vector<size_t>& order, 
   batch.index = index;
   float* images;
   float* labels = nullptr;
-  if (use_cuda_) {
+  if (staged_) {
     slot->staging = acquire_staging();
-    images = slot->staging->images;
-    labels = slot->staging->labels;
+    images = slot->staging->images.floats();
+    labels = slot->staging->labels.floats();
   } else {
     batch.images = Tensor({int64_t(planned), 3, s, s});
     images = batch.images.data();
@@ -320,7 +293,7 @@ void Loader::produce(size_t index, int epoch, const std::vector<size_t>& order, 
     ++count;
   }
 
-  if (!use_cuda_ && count < planned) {
+  if (!staged_ && count < planned) {
     // Broken images left holes: keep the batch dense.
     Tensor dense({int64_t(count), 3, s, s});
     std::memcpy(dense.data(), images, count * sample_floats * sizeof(float));
@@ -367,21 +340,17 @@ bool Loader::next(Batch* out) {
     const int s = options_.preprocess.size;
     const int64_t n = int64_t(batch.size());
     batch.images = Tensor({n, 3, s, s}, Device::CUDA);
-    cuda_check(cudaMemcpyAsync(batch.images.data(), slot->staging->images, batch.images.numel() * sizeof(float),
-                               cudaMemcpyHostToDevice, gpu::stream()),
-               "cudaMemcpyAsync");
+    copy_to_device_async(batch.images, slot->staging->images.floats());
     if (data_.labelled()) {
       batch.labels = Tensor({n, int64_t(data_.num_columns())}, Device::CUDA);
-      cuda_check(cudaMemcpyAsync(batch.labels.data(), slot->staging->labels, batch.labels.numel() * sizeof(float),
-                                 cudaMemcpyHostToDevice, gpu::stream()),
-                 "cudaMemcpyAsync");
+      copy_to_device_async(batch.labels, slot->staging->labels.floats());
     }
-    cuda_check(cudaEventRecord(slot->staging->copied, gpu::stream()), "cudaEventRecord");
+    slot->staging->copied.record();
     {
       std::lock_guard<std::mutex> lock(staging_mutex_);
       copying_.push_back(slot->staging);
     }
-    finish_copies(false);
+    finish_copies();
   }
   *out = std::move(batch);
   return true;

@@ -12,9 +12,8 @@
 // An exception in a worker is raised by next() at the batch it belongs to.
 //
 // With device = CUDA (and a GPU present) batches are made in pinned host memory
-// and copied with cudaMemcpyAsync on Nebula's stream (kernels/cuda/runtime.h),
-// which orders the copy before the step's kernels; next() returns without
-// waiting for the copy.
+// and copied asynchronously on Nebula's stream (engine/pinned_staging.h), which
+// orders the copy before the step's kernels; next() returns without waiting.
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -90,12 +89,12 @@ class Loader {
   bool sample_image(size_t position, WorkerState& state, const Image** image);
   void mark_broken(size_t position, const std::string& reason);
   Staging* acquire_staging();
-  void finish_copies(bool all);
+  void finish_copies();
 
   const Dataset& data_;
   std::vector<size_t> rows_;
   LoaderOptions options_;
-  bool use_cuda_ = false;
+  bool staged_ = false;  // batches for the GPU: made in pinned staging buffers, then copied
 
   mutable std::mutex mutex_;
   std::condition_variable work_ready_;   // workers wait for work

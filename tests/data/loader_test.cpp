@@ -227,11 +227,21 @@ TEST_F(LoaderTest, RestartsAndStopsCleanly) {
     loader.start_epoch(0);
     ASSERT_TRUE(loader.next(&batch));
     loader.start_epoch(1);  // abandon epoch 0 half-way
-    Epoch e = run_epoch(loader, 1);
-    EXPECT_EQ(e.ids.size(), 6u);
-    loader.start_epoch(2);  // destroyed with batches in flight
+    Epoch restarted = run_epoch(loader, 1);
+    // No batch of the abandoned epoch leaks into the new one: it is exactly a fresh loader's epoch 1.
+    Loader fresh(data, all_rows(data), training_options(2));
+    Epoch expected = run_epoch(fresh, 1);
+    EXPECT_EQ(restarted.ids.size(), 6u);
+    EXPECT_EQ(restarted.ids, expected.ids);
+    EXPECT_EQ(restarted.images, expected.images);
+    loader.start_epoch(2);  // destroyed with batches in flight: the destructor must join its workers
   }
-  SUCCEED();
+  // Destruction left nothing behind that a new loader over the same data trips on.
+  Loader after(data, all_rows(data), training_options(2));
+  Epoch again = run_epoch(after, 2);
+  size_t served = 0;
+  for (const auto& ids : again.ids) served += ids.size();
+  EXPECT_EQ(served, data.rows());
 }
 
 TEST_F(LoaderTest, UnlabelledImagesForPrediction) {
