@@ -429,14 +429,24 @@ void column_squared_error(const Tensor& p, const Tensor& t, Tensor& sums) {
   int rows = static_cast<int>(p.dim(0)), columns = static_cast<int>(p.dim(1));
   expect_numel(op, "sums", sums, columns);
   if (path != Path::Cpu) return cuda::column_squared_error(rows, columns, p.data(), t.data(), sums.data());
-  for (int c = 0; c < columns; ++c) {
-    double total = 0;
-    for (int i = 0; i < rows; ++i) {
-      double d = double(p.data()[int64_t(i) * columns + c]) - t.data()[int64_t(i) * columns + c];
-      total += d * d;
-    }
-    sums.data()[c] = static_cast<float>(total);
+  std::vector<double> totals(size_t(columns), 0.0);
+  ref::add_column_squared_error(rows, columns, p.data(), t.data(), totals.data());
+  for (int c = 0; c < columns; ++c) sums.data()[c] = static_cast<float>(totals[size_t(c)]);
+}
+
+void add_column_squared_error(const Tensor& p, const Tensor& t, std::vector<double>& host_sums,
+                              std::vector<Tensor>& pending) {
+  NEBULA_CHECK(p.rank() == 2 && p.shape() == t.shape(), "RMSE: prediction ", to_string(p.shape()), " and target ",
+               to_string(t.shape()), " must be the same [N, columns]");
+  const int64_t columns = p.dim(1);
+  NEBULA_CHECK(int64_t(host_sums.size()) == columns, "RMSE: ", columns, " columns after batches of ", host_sums.size());
+  if (path_for("RMSE", {&p, &t}) != Path::Cpu) {  // left on the GPU: read once, when the meter is asked
+    Tensor sums({columns}, Device::CUDA);
+    column_squared_error(p, t, sums);
+    pending.push_back(sums);
+    return;
   }
+  ref::add_column_squared_error(p.dim(0), columns, p.data(), t.data(), host_sums.data());
 }
 
 namespace {

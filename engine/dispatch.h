@@ -78,6 +78,11 @@ void mse_forward(const Tensor& p, const Tensor& t, Tensor& loss);
 void mse_backward(const Tensor& p, const Tensor& t, const Tensor& dloss, Tensor& dp);
 // sums[c] = sum over rows of (p - t)^2 for p, t [rows, columns].
 void column_squared_error(const Tensor& p, const Tensor& t, Tensor& sums);
+// The RMSE meter's accumulation: on the CPU, adds each column's squared error
+// into host_sums (double, row order); on the GPU, queues the batch's sums as a
+// device tensor in `pending`, so metering a batch costs no synchronisation.
+void add_column_squared_error(const Tensor& p, const Tensor& t, std::vector<double>& host_sums,
+                              std::vector<Tensor>& pending);
 
 // Optimizer updates over every parameter of a group at once (one launch on the
 // GPU). step_counter, when defined, is a 1-value tensor on the GPU holding the

@@ -8,26 +8,10 @@
 namespace nebula {
 
 void RmseMeter::add(const Tensor& prediction, const Tensor& target) {
-  NEBULA_CHECK(prediction.shape() == target.shape() && prediction.rank() == 2, "RMSE: prediction ",
-               to_string(prediction.shape()), " and target ", to_string(target.shape()),
-               " must be the same [N, columns]");
-  int64_t n = prediction.dim(0), columns = prediction.dim(1);
-  if (column_sums_.empty()) column_sums_.assign(columns, 0.0);
-  NEBULA_CHECK(static_cast<int64_t>(column_sums_.size()) == columns, "RMSE: ", columns,
-               " columns after batches of ", column_sums_.size());
-  samples_ += n;
-  if (prediction.device() == Device::CUDA) {
-    Tensor sums({columns}, Device::CUDA);
-    dispatch::column_squared_error(prediction, target, sums);
-    pending_.push_back(sums);
-    return;
-  }
-  std::vector<float> p = prediction.to_vector(), t = target.to_vector();
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t c = 0; c < columns; ++c) {
-      double d = static_cast<double>(p[i * columns + c]) - t[i * columns + c];
-      column_sums_[c] += d * d;
-    }
+  NEBULA_CHECK(prediction.rank() == 2, "RMSE: prediction ", to_string(prediction.shape()), " must be [N, columns]");
+  if (column_sums_.empty()) column_sums_.assign(size_t(prediction.dim(1)), 0.0);
+  dispatch::add_column_squared_error(prediction, target, column_sums_, pending_);
+  samples_ += prediction.dim(0);
 }
 
 void RmseMeter::collect() const {

@@ -13,6 +13,9 @@ template <typename T>
 void mse_backward(int64_t n, const T* p, const T* t, T dloss, T* dp);
 template <typename T>
 double sum_squared_error(int64_t n, const T* p, const T* t);
+// sums[c] += (p[i,c] - t[i,c])^2 for each row i of [rows, columns], in row order,
+// into running double totals (the RMSE meter's accumulation over batches).
+void add_column_squared_error(int64_t rows, int64_t columns, const float* p, const float* t, double* sums);
 }  // namespace ref
 
 // GPU path: the loss and its upstream gradient stay in device memory, so a

@@ -26,6 +26,14 @@ void mse_backward(int64_t n, const T* p, const T* t, T dloss, T* dp) {
   for (int64_t i = 0; i < n; ++i) dp[i] = scale * (p[i] - t[i]);
 }
 
+void add_column_squared_error(int64_t rows, int64_t columns, const float* p, const float* t, double* sums) {
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t c = 0; c < columns; ++c) {
+      double d = double(p[i * columns + c]) - t[i * columns + c];
+      sums[c] += d * d;
+    }
+}
+
 template float mse_forward<float>(int64_t, const float*, const float*);
 template double mse_forward<double>(int64_t, const double*, const double*);
 template void mse_backward<float>(int64_t, const float*, const float*, float, float*);
