@@ -66,6 +66,45 @@ TEST(Augment, QuarterTurnMovesPixelsLikeKeras) {
             << "output row " << r << " col " << col;
 }
 
+// Keras flips after the affine transform (apply_transform: transform, then
+// flip_axis on the columns), so a quarter turn then a flip is a transpose:
+// output (r, c) = turned (r, n-1-c) = input row c, column r.
+TEST(Augment, FlipComesAfterTheTurnAsInKeras) {
+  const int n = 18;
+  Image image = make_image(n, n, test::noise_image(n, n, 13));
+  AugmentParams both;
+  both.theta = 90.0;
+  both.flip = true;
+  std::vector<float> out(3 * n * n);
+  render_sample(image, Preprocess{0, n}, &both, out.data());
+  for (int c = 0; c < 3; ++c)
+    for (int r = 0; r < n; ++r)
+      for (int col = 0; col < n; ++col)
+        ASSERT_NEAR(out[(c * n + r) * n + col], expected(image, /*x=*/r, /*y=*/col, c), 1e-4)
+            << "output row " << r << " col " << col;
+}
+
+// Keras's zoom maps output to input: input = z (output - o) + o, so zx < 1
+// magnifies the rows (a vertical ramp gets shallower) and leaves columns alone.
+TEST(Augment, ZoomBelowOneMagnifiesAlongItsAxis) {
+  const int n = 41;  // o = 20: sampled rows 0.5 (r - 20) + 20 stay inside the image
+  std::vector<uint8_t> rgb(size_t(n) * n * 3);
+  for (int y = 0; y < n; ++y)
+    for (int x = 0; x < n; ++x)
+      for (int c = 0; c < 3; ++c) rgb[(size_t(y) * n + x) * 3 + c] = uint8_t(y * 6);
+  Image image = make_image(n, n, rgb);
+  AugmentParams zoom;
+  zoom.zx = 0.5;
+  std::vector<float> out(3 * n * n);
+  render_sample(image, Preprocess{0, n}, &zoom, out.data());
+  const double o = (n - 1) / 2.0;
+  for (int r = 0; r < n; ++r) {
+    const double source_row = 0.5 * (r - o) + o;
+    EXPECT_NEAR(out[r * n + 7] * 255.0, 6.0 * source_row, 1e-3) << "row " << r;
+    EXPECT_EQ(out[r * n + 7], out[r * n + 33]) << "columns must not move, row " << r;
+  }
+}
+
 TEST(Augment, KerasMatrixMatchesHandComputation) {
   AugmentParams p;
   p.theta = 30.0;

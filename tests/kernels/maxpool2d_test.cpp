@@ -60,6 +60,35 @@ TEST(MaxPool2dBackward, TiesGoToTheFirstInScanOrder) {
   EXPECT_EQ(dx, (Vec{0, 10, 20, 0, 0, 0, 0, 0}));
 }
 
+// Ties everywhere (pixels from {0, 1, 2}), checked against a brute force
+// written here: each window routes its gradient to the first maximum in scan
+// order (row by row, then column), padding never chosen.
+TEST(MaxPool2dBackward, TiesRouteLikeABruteForceScan) {
+  for (const Pool2dParams& p : {pool2d_params(2, 2, 7, 6, 3, 2, 1), pool2d_params(1, 3, 6, 6, 2, 2, 0),
+                                pool2d_params(1, 1, 5, 5, 3, 1, 1)}) {
+    Vec x(size_t(p.batch) * p.channels * p.in_h * p.in_w), dy(size_t(p.batch) * p.channels * p.out_h * p.out_w);
+    for (size_t i = 0; i < x.size(); ++i) x[i] = double((i * 7 + i / 5) % 3);
+    for (size_t i = 0; i < dy.size(); ++i) dy[i] = double(i + 1);
+    Vec expected(x.size(), 0.0);
+    for (int plane = 0; plane < p.batch * p.channels; ++plane)
+      for (int oy = 0; oy < p.out_h; ++oy)
+        for (int ox = 0; ox < p.out_w; ++ox) {
+          int best = -1;
+          for (int ky = 0; ky < p.kernel; ++ky)
+            for (int kx = 0; kx < p.kernel; ++kx) {
+              const int iy = oy * p.stride - p.pad + ky, ix = ox * p.stride - p.pad + kx;
+              if (iy < 0 || ix < 0 || iy >= p.in_h || ix >= p.in_w) continue;
+              const int at = (plane * p.in_h + iy) * p.in_w + ix;
+              if (best < 0 || x[at] > x[best]) best = at;
+            }
+          expected[best] += dy[(plane * p.out_h + oy) * p.out_w + ox];
+        }
+    Vec dx = test::garbage(x.size());
+    ref::maxpool2d_backward(p, x.data(), dy.data(), dx.data());
+    EXPECT_EQ(dx, expected) << "kernel " << p.kernel << " stride " << p.stride << " pad " << p.pad;
+  }
+}
+
 TEST(MaxPool2dBackward, OverlappingWindowsAccumulate) {
   // 3x3 windows, stride 1, padding 1 over a 3x3 image: all nine hold the centre maximum.
   const Pool2dParams p = pool2d_params(1, 1, 3, 3, 3, 1, 1);
