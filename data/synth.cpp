@@ -474,162 +474,182 @@ void blur(Planes& planes, float sigma) {
   }
 }
 
-// Draws and paints one galaxy (and its odd feature) into `half`, and its stars
-// and artifacts into `full`; `psf` is the seeing's Gaussian sigma in full-resolution pixels.
-Scene compose(Rng& rng, float size, float psf, Planes& half, Planes& full) {
+// What compose()'s steps share: the planes, the scale, the galaxy's centre
+// and position angle, and its main components, which an odd feature may
+// distort (a lopsided disturbance) or paint around (`body`, `q_body`).
+struct Painting {
+  Planes& half;
+  Planes& full;
+  float size, psf, k, cx, cy, pa;
   Scene scene;
-  Truth& t = scene.truth;
-  const float k = size / 424.0f;  // sizes below are for 424-pixel images
-  const float cx = size / 2 - 0.5f + float(1.5 * rng.normal()) * k;
-  const float cy = size / 2 - 0.5f + float(1.5 * rng.normal()) * k;
-  const float pa = float(rng.uniform(0, kPi));
-
-  int kind = rng.pick({0.36, 0.40, 0.12, 0.06, 0.06});
-  t.kind = Kind(kind);
-  float body = 0.0f;          // a characteristic radius, for placing odd features
-  float q_body = 1.0f;        // and the plane they lie in
-  Sersic main_sersic{};       // the galaxy a lopsided distortion applies to
+  float body = 0.0f;      // a characteristic radius, for placing odd features
+  float q_body = 1.0f;    // and the plane they lie in
+  Sersic main_sersic{};   // the galaxy a lopsided distortion applies to
   bool have_sersic = false;
   Disk main_disk{};
   bool have_disk = false;
+};
 
-  switch (t.kind) {
-    case Kind::Elliptical: {
-      scene.kind = "elliptical";
-      int shape = rng.pick({0.45, 0.35, 0.2});
-      double q = shape == 0 ? rng.uniform(0.82, 1.0) : shape == 1 ? rng.uniform(0.5, 0.78) : rng.uniform(0.22, 0.45);
-      main_sersic = Sersic{cx, cy, pa, float(q), float(rng.uniform(10, 28)) * k, float(rng.uniform(2.5, 5.0)),
-                           float(rng.uniform(0.07, 0.2))};
-      have_sersic = true;
-      t.q = q;
-      body = main_sersic.re * 1.6f;
-      q_body = float(q);
-      t.bt = 1.0;
-      if (rng.chance(0.35)) {
-        t.faint_disk = rng.uniform(0.3, 1.0);
-        main_disk = Disk{cx, cy, pa, float(std::max(0.2, q * rng.uniform(0.8, 1.0))),
-                         main_sersic.re * float(rng.uniform(1.3, 2.0)), float(0.06 * t.faint_disk)};
-        have_disk = true;
-        t.bt = 1.0 / (1.0 + main_disk.total() / main_sersic.total());
-      }
-      break;
-    }
-    case Kind::Disk: {
-      scene.kind = "disk";
-      float h = float(rng.uniform(12, 30)) * k;
-      double qd = rng.uniform(0.4, 1.0);
-      main_disk = Disk{cx, cy, pa, float(qd), h, float(rng.uniform(0.12, 0.35))};
-      have_disk = true;
-      t.q = qd;
-      q_body = float(qd);
-      body = 1.6f * h;
-      t.bt = rng.chance(0.2) ? rng.uniform(0.0, 0.04) : rng.uniform(0.05, 0.65);
-      if (rng.chance(0.7)) {
-        t.arms = rng.uniform(0.35, 1.0);
-        int arms = rng.pick({0.08, 0.45, 0.2, 0.15, 0.12});
-        t.m = arms < 4 ? arms + 1 : (rng.chance(0.5) ? 5 : 6);
-        t.pitch = rng.uniform(6, 38);
-        main_disk.m = t.m;
-        main_disk.pitch = float(t.pitch * kPi / 180.0);
-        main_disk.arm_strength = float(0.35 + 0.6 * t.arms);
-        main_disk.phase = float(rng.uniform(0, 2 * kPi));
-        main_disk.winding = rng.chance(0.5) ? 1.0f : -1.0f;
-        main_disk.r_in = h * float(rng.uniform(0.3, 0.6));
-        main_disk.knots = int(rng.uniform(0, 30) * t.arms);
-        main_disk.knot_rng = &rng;
-        scene.kind = "spiral";
-      }
-      if (rng.chance(0.35)) {
-        t.bar = rng.uniform(0.35, 1.0);
-        float length = h * float(rng.uniform(0.9, 1.6));
-        main_disk.r_in = std::max(main_disk.r_in, length);
-        paint_bar(half, main_disk, float(rng.uniform(0, kPi)), length, length * float(rng.uniform(0.22, 0.34)),
-                  float(t.bar * main_disk.i0 * rng.uniform(1.0, 1.8)), jitter(kOld, rng, 0.04));
-        scene.kind = "barred " + scene.kind;
-      }
-      if (t.bt > 0.0) {
-        Sersic bulge{cx, cy, pa, float(std::max(qd, rng.uniform(0.75, 1.0))), h * float(rng.uniform(0.15, 0.32)),
-                     float(rng.uniform(1.5, 3.5)), 1.0f};
-        bulge.ie = float(t.bt / (1.0 - t.bt) * main_disk.total() / bulge.total());
-        bulge.paint(half, jitter(kOld, rng, 0.04));
-      }
-      break;
-    }
-    case Kind::EdgeOn: {
-      scene.kind = "edge-on";
-      const float h = float(rng.uniform(13, 30)) * k;
-      const float z0 = h * float(rng.uniform(0.1, 0.28));
-      const float i0 = float(rng.uniform(0.2, 0.5));
-      t.q = z0 / h;
-      t.thinness = std::clamp((0.28 - t.q) / 0.18, 0.0, 1.0);
-      q_body = 0.15f;
-      body = 1.6f * h;
-      const float c = std::cos(pa), s = std::sin(pa), inv_h = 1.0f / h, inv_z = 1.0f / z0;
-      half.paint(cx, cy, h * std::log(i0 / 2e-4f), jitter(kDiskColor, rng, 0.04), [&](float dx, float dy) {
-        float x = dx * c + dy * s, y = (-dx * s + dy * c) * inv_z;
-        float sech = 2.0f / (std::exp(y) + std::exp(-y));
-        return i0 * std::exp(-std::fabs(x) * inv_h) * sech * sech;
-      });
-      t.edge_bulge = rng.pick({0.4, 0.25, 0.35});
-      if (t.edge_bulge != 2) {
-        Sersic bulge{cx, cy, pa, 1.0f, h * float(rng.uniform(0.25, 0.45)), float(rng.uniform(2.0, 4.0)), 1.0f};
-        if (t.edge_bulge == 0) {
-          bulge.q = float(rng.uniform(0.75, 1.0));
-        } else {
-          bulge.q = float(rng.uniform(0.55, 0.75));
-          bulge.boxy = float(rng.uniform(3.0, 4.5));
-          bulge.n = float(rng.uniform(1.0, 1.8));  // boxy bulges are flat-topped
-        }
-        // Edge-on disk flux: 2 h * 2 z0 * I0 along and across, times 2 for both sides.
-        double disk_flux = 4.0 * h * z0 * i0;
-        t.bt = rng.uniform(0.15, 0.45);
-        double unit = bulge.boxy == 2.0f ? bulge.total() : bulge.total() * 1.2;
-        bulge.ie = float(t.bt / (1.0 - t.bt) * disk_flux / unit);
-        bulge.paint(half, jitter(kOld, rng, 0.04));
-      }
-      break;
-    }
-    case Kind::Star: {
-      t.star = rng.uniform(0.0, 1.0);
-      if (rng.chance(0.7)) {
-        scene.kind = "star";
-        Color color = jitter({1.0f, 0.95f, 0.85f}, rng, 0.08);
-        paint_star(full, cx, cy, psf * float(rng.uniform(0.9, 1.2)), float(1.5 + 4.5 * t.star),
-                   float(rng.uniform(20, 60)) * k, color);
-      } else {
-        scene.kind = "artifact";
-        // A trail seen in one band only.
-        int band = rng.pick({1, 1, 1});
-        Color color{band == 0 ? 1.0f : 0.05f, band == 1 ? 1.0f : 0.05f, band == 2 ? 1.0f : 0.05f};
-        paint_streak(full, cx + float(rng.normal() * 6) * k, cy + float(rng.normal() * 6) * k,
-                     float(rng.uniform(0, kPi)), float(rng.uniform(1.2, 2.5)) * k, float(0.1 + 0.3 * t.star), color);
-        Sersic faint{cx, cy, pa, float(rng.uniform(0.6, 1.0)), float(rng.uniform(4, 8)) * k, 2.5f,
-                     float(rng.uniform(0.01, 0.03))};
-        faint.paint(half, kOld);
-      }
-      body = 20.0f * k;
-      break;
-    }
-    case Kind::Irregular: {
-      scene.kind = "irregular";
-      float r = float(rng.uniform(12, 28)) * k;
-      main_disk = Disk{cx, cy, pa, float(rng.uniform(0.4, 1.0)), 0.8f * r, float(rng.uniform(0.02, 0.05))};
-      main_disk.lopsided = float(rng.uniform(0.3, 0.7));
-      main_disk.lop_angle = float(rng.uniform(0, 2 * kPi));
-      have_disk = true;
-      int clumps = 6 + int(rng.uniform(0, 9));
-      for (int i = 0; i < clumps; ++i)
-        paint_blob(half, cx + float(rng.normal()) * r, cy + float(rng.normal()) * r, float(rng.uniform(2, 6)) * k,
-                   float(rng.uniform(0.03, 0.12)), jitter(kYoung, rng, 0.1));
-      t.odd = kIrregular;
-      t.odd_strength = rng.uniform(0.5, 1.0);
-      t.q = main_disk.q;
-      body = r;
-      break;
-    }
+// A smooth galaxy, round to cigar-shaped, sometimes with a faint disk.
+void draw_elliptical(Painting& p, Rng& rng) {
+  Truth& t = p.scene.truth;
+  const float k = p.k, cx = p.cx, cy = p.cy, pa = p.pa;
+  p.scene.kind = "elliptical";
+  int shape = rng.pick({0.45, 0.35, 0.2});
+  double q = shape == 0 ? rng.uniform(0.82, 1.0) : shape == 1 ? rng.uniform(0.5, 0.78) : rng.uniform(0.22, 0.45);
+  p.main_sersic = Sersic{cx, cy, pa, float(q), float(rng.uniform(10, 28)) * k, float(rng.uniform(2.5, 5.0)),
+                       float(rng.uniform(0.07, 0.2))};
+  p.have_sersic = true;
+  t.q = q;
+  p.body = p.main_sersic.re * 1.6f;
+  p.q_body = float(q);
+  t.bt = 1.0;
+  if (rng.chance(0.35)) {
+    t.faint_disk = rng.uniform(0.3, 1.0);
+    p.main_disk = Disk{cx, cy, pa, float(std::max(0.2, q * rng.uniform(0.8, 1.0))),
+                     p.main_sersic.re * float(rng.uniform(1.3, 2.0)), float(0.06 * t.faint_disk)};
+    p.have_disk = true;
+    t.bt = 1.0 / (1.0 + p.main_disk.total() / p.main_sersic.total());
   }
+}
 
-  // Something odd, one galaxy in four.
+// A disk, often with arms, sometimes a bar, usually a bulge.
+void draw_disk(Painting& p, Rng& rng) {
+  Truth& t = p.scene.truth;
+  Planes& half = p.half;
+  const float k = p.k, cx = p.cx, cy = p.cy, pa = p.pa;
+  p.scene.kind = "disk";
+  float h = float(rng.uniform(12, 30)) * k;
+  double qd = rng.uniform(0.4, 1.0);
+  p.main_disk = Disk{cx, cy, pa, float(qd), h, float(rng.uniform(0.12, 0.35))};
+  p.have_disk = true;
+  t.q = qd;
+  p.q_body = float(qd);
+  p.body = 1.6f * h;
+  t.bt = rng.chance(0.2) ? rng.uniform(0.0, 0.04) : rng.uniform(0.05, 0.65);
+  if (rng.chance(0.7)) {
+    t.arms = rng.uniform(0.35, 1.0);
+    int arms = rng.pick({0.08, 0.45, 0.2, 0.15, 0.12});
+    t.m = arms < 4 ? arms + 1 : (rng.chance(0.5) ? 5 : 6);
+    t.pitch = rng.uniform(6, 38);
+    p.main_disk.m = t.m;
+    p.main_disk.pitch = float(t.pitch * kPi / 180.0);
+    p.main_disk.arm_strength = float(0.35 + 0.6 * t.arms);
+    p.main_disk.phase = float(rng.uniform(0, 2 * kPi));
+    p.main_disk.winding = rng.chance(0.5) ? 1.0f : -1.0f;
+    p.main_disk.r_in = h * float(rng.uniform(0.3, 0.6));
+    p.main_disk.knots = int(rng.uniform(0, 30) * t.arms);
+    p.main_disk.knot_rng = &rng;
+    p.scene.kind = "spiral";
+  }
+  if (rng.chance(0.35)) {
+    t.bar = rng.uniform(0.35, 1.0);
+    float length = h * float(rng.uniform(0.9, 1.6));
+    p.main_disk.r_in = std::max(p.main_disk.r_in, length);
+    paint_bar(half, p.main_disk, float(rng.uniform(0, kPi)), length, length * float(rng.uniform(0.22, 0.34)),
+              float(t.bar * p.main_disk.i0 * rng.uniform(1.0, 1.8)), jitter(kOld, rng, 0.04));
+    p.scene.kind = "barred " + p.scene.kind;
+  }
+  if (t.bt > 0.0) {
+    Sersic bulge{cx, cy, pa, float(std::max(qd, rng.uniform(0.75, 1.0))), h * float(rng.uniform(0.15, 0.32)),
+                 float(rng.uniform(1.5, 3.5)), 1.0f};
+    bulge.ie = float(t.bt / (1.0 - t.bt) * p.main_disk.total() / bulge.total());
+    bulge.paint(half, jitter(kOld, rng, 0.04));
+  }
+}
+
+// A disk seen edge-on (sech^2 profile) with a round, boxy or no bulge.
+void draw_edge_on(Painting& p, Rng& rng) {
+  Truth& t = p.scene.truth;
+  Planes& half = p.half;
+  const float k = p.k, cx = p.cx, cy = p.cy, pa = p.pa;
+  p.scene.kind = "edge-on";
+  const float h = float(rng.uniform(13, 30)) * k;
+  const float z0 = h * float(rng.uniform(0.1, 0.28));
+  const float i0 = float(rng.uniform(0.2, 0.5));
+  t.q = z0 / h;
+  t.thinness = std::clamp((0.28 - t.q) / 0.18, 0.0, 1.0);
+  p.q_body = 0.15f;
+  p.body = 1.6f * h;
+  const float c = std::cos(pa), s = std::sin(pa), inv_h = 1.0f / h, inv_z = 1.0f / z0;
+  half.paint(cx, cy, h * std::log(i0 / 2e-4f), jitter(kDiskColor, rng, 0.04), [&](float dx, float dy) {
+    float x = dx * c + dy * s, y = (-dx * s + dy * c) * inv_z;
+    float sech = 2.0f / (std::exp(y) + std::exp(-y));
+    return i0 * std::exp(-std::fabs(x) * inv_h) * sech * sech;
+  });
+  t.edge_bulge = rng.pick({0.4, 0.25, 0.35});
+  if (t.edge_bulge != 2) {
+    Sersic bulge{cx, cy, pa, 1.0f, h * float(rng.uniform(0.25, 0.45)), float(rng.uniform(2.0, 4.0)), 1.0f};
+    if (t.edge_bulge == 0) {
+      bulge.q = float(rng.uniform(0.75, 1.0));
+    } else {
+      bulge.q = float(rng.uniform(0.55, 0.75));
+      bulge.boxy = float(rng.uniform(3.0, 4.5));
+      bulge.n = float(rng.uniform(1.0, 1.8));  // boxy bulges are flat-topped
+    }
+    // Edge-on disk flux: 2 h * 2 z0 * I0 along and across, times 2 for both sides.
+    double disk_flux = 4.0 * h * z0 * i0;
+    t.bt = rng.uniform(0.15, 0.45);
+    double unit = bulge.boxy == 2.0f ? bulge.total() : bulge.total() * 1.2;
+    bulge.ie = float(t.bt / (1.0 - t.bt) * disk_flux / unit);
+    bulge.paint(half, jitter(kOld, rng, 0.04));
+  }
+}
+
+// A star or an artifact (a one-band trail over a faint smudge).
+void draw_star(Painting& p, Rng& rng) {
+  Truth& t = p.scene.truth;
+  Planes& half = p.half;
+  const float k = p.k, cx = p.cx, cy = p.cy, pa = p.pa;
+  Planes& full = p.full;
+  const float psf = p.psf;
+  t.star = rng.uniform(0.0, 1.0);
+  if (rng.chance(0.7)) {
+    p.scene.kind = "star";
+    Color color = jitter({1.0f, 0.95f, 0.85f}, rng, 0.08);
+    paint_star(full, cx, cy, psf * float(rng.uniform(0.9, 1.2)), float(1.5 + 4.5 * t.star),
+               float(rng.uniform(20, 60)) * k, color);
+  } else {
+    p.scene.kind = "artifact";
+    // A trail seen in one band only.
+    int band = rng.pick({1, 1, 1});
+    Color color{band == 0 ? 1.0f : 0.05f, band == 1 ? 1.0f : 0.05f, band == 2 ? 1.0f : 0.05f};
+    paint_streak(full, cx + float(rng.normal() * 6) * k, cy + float(rng.normal() * 6) * k,
+                 float(rng.uniform(0, kPi)), float(rng.uniform(1.2, 2.5)) * k, float(0.1 + 0.3 * t.star), color);
+    Sersic faint{cx, cy, pa, float(rng.uniform(0.6, 1.0)), float(rng.uniform(4, 8)) * k, 2.5f,
+                 float(rng.uniform(0.01, 0.03))};
+    faint.paint(half, kOld);
+  }
+  p.body = 20.0f * k;
+}
+
+// A lopsided disk of bright clumps.
+void draw_irregular(Painting& p, Rng& rng) {
+  Truth& t = p.scene.truth;
+  Planes& half = p.half;
+  const float k = p.k, cx = p.cx, cy = p.cy, pa = p.pa;
+  p.scene.kind = "irregular";
+  float r = float(rng.uniform(12, 28)) * k;
+  p.main_disk = Disk{cx, cy, pa, float(rng.uniform(0.4, 1.0)), 0.8f * r, float(rng.uniform(0.02, 0.05))};
+  p.main_disk.lopsided = float(rng.uniform(0.3, 0.7));
+  p.main_disk.lop_angle = float(rng.uniform(0, 2 * kPi));
+  p.have_disk = true;
+  int clumps = 6 + int(rng.uniform(0, 9));
+  for (int i = 0; i < clumps; ++i)
+    paint_blob(half, cx + float(rng.normal()) * r, cy + float(rng.normal()) * r, float(rng.uniform(2, 6)) * k,
+               float(rng.uniform(0.03, 0.12)), jitter(kYoung, rng, 0.1));
+  t.odd = kIrregular;
+  t.odd_strength = rng.uniform(0.5, 1.0);
+  t.q = p.main_disk.q;
+  p.body = r;
+}
+
+// Something odd, one galaxy in four: a ring, a lens arc, a disturbance, a
+// stream, a merger or a dust lane (painted with the main components).
+void add_odd_feature(Painting& p, Rng& rng) {
+  Truth& t = p.scene.truth;
+  Planes& half = p.half;
+  const float k = p.k, cx = p.cx, cy = p.cy, pa = p.pa;
   if (t.kind != Kind::Irregular && t.kind != Kind::Star && rng.chance(0.25)) {
     t.odd = t.kind == Kind::EdgeOn && rng.chance(0.5) ? kDust
                                                       : std::array<int, 6>{kRing, kLens, kDisturbed, kOther, kMerger,
@@ -641,38 +661,38 @@ Scene compose(Rng& rng, float size, float psf, Planes& half, Planes& full) {
     const float ux = std::cos(away), uy = std::sin(away);
     switch (t.odd) {
       case kRing:
-        paint_ring(half, cx, cy, pa, std::max(q_body, 0.35f), body * float(rng.uniform(1.4, 2.0)),
-                   body * float(rng.uniform(0.12, 0.2)), s * float(rng.uniform(0.03, 0.06)), jitter(kYoung, rng, 0.05));
+        paint_ring(half, cx, cy, pa, std::max(p.q_body, 0.35f), p.body * float(rng.uniform(1.4, 2.0)),
+                   p.body * float(rng.uniform(0.12, 0.2)), s * float(rng.uniform(0.03, 0.06)), jitter(kYoung, rng, 0.05));
         break;
       case kLens:
-        paint_arc(half, cx, cy, body * float(rng.uniform(1.5, 2.4)), away, float(rng.uniform(0.4, 0.9)),
+        paint_arc(half, cx, cy, p.body * float(rng.uniform(1.5, 2.4)), away, float(rng.uniform(0.4, 0.9)),
                   float(rng.uniform(1.5, 3.0)) * k, s * float(rng.uniform(0.06, 0.14)), jitter(kYoung, rng, 0.05));
         break;
       case kDisturbed: {
-        if (have_sersic) main_sersic.lopsided = 0.6f * s, main_sersic.lop_angle = away;
-        if (have_disk) main_disk.lopsided = 0.6f * s, main_disk.lop_angle = away;
+        if (p.have_sersic) p.main_sersic.lopsided = 0.6f * s, p.main_sersic.lop_angle = away;
+        if (p.have_disk) p.main_disk.lopsided = 0.6f * s, p.main_disk.lop_angle = away;
         float bend = float(rng.uniform(-1.0, 1.0));
-        paint_stream(half, cx + ux * body * 0.5f, cy + uy * body * 0.5f, cx + (ux - bend * uy) * body * 2.0f,
-                     cy + (uy + bend * ux) * body * 2.0f, cx + ux * body * 3.5f, cy + uy * body * 3.5f, 18,
-                     body * 0.25f, s * 0.02f, 0.7f, jitter(kDiskColor, rng, 0.05));
+        paint_stream(half, cx + ux * p.body * 0.5f, cy + uy * p.body * 0.5f, cx + (ux - bend * uy) * p.body * 2.0f,
+                     cy + (uy + bend * ux) * p.body * 2.0f, cx + ux * p.body * 3.5f, cy + uy * p.body * 3.5f, 18,
+                     p.body * 0.25f, s * 0.02f, 0.7f, jitter(kDiskColor, rng, 0.05));
         break;
       }
       case kOther:
-        paint_stream(half, cx, cy, cx + ux * body * 1.5f, cy + uy * body * 1.5f, cx + ux * body * 3.0f,
-                     cy + uy * body * 3.0f, 24, 1.5f * k, s * 0.05f, 0.5f, jitter(kYoung, rng, 0.05));
+        paint_stream(half, cx, cy, cx + ux * p.body * 1.5f, cy + uy * p.body * 1.5f, cx + ux * p.body * 3.0f,
+                     cy + uy * p.body * 3.0f, 24, 1.5f * k, s * 0.05f, 0.5f, jitter(kYoung, rng, 0.05));
         break;
       case kMerger: {
-        float d = body * float(rng.uniform(1.4, 2.4));
+        float d = p.body * float(rng.uniform(1.4, 2.4));
         Sersic other{cx + ux * d, cy + uy * d, float(rng.uniform(0, kPi)), float(rng.uniform(0.5, 1.0)),
-                     body * float(rng.uniform(0.3, 0.6)), float(rng.uniform(1.5, 4.0)),
+                     p.body * float(rng.uniform(0.3, 0.6)), float(rng.uniform(1.5, 4.0)),
                      s * float(rng.uniform(0.04, 0.1))};
         other.paint(half, jitter(kOld, rng, 0.05));
         float bend = float(rng.uniform(-0.8, 0.8));
         paint_stream(half, cx, cy, cx + (ux * 0.5f - uy * bend) * d, cy + (uy * 0.5f + ux * bend) * d, cx + ux * d,
-                     cy + uy * d, 14, body * 0.2f, s * 0.015f, 0.0f, jitter(kDiskColor, rng, 0.05));
+                     cy + uy * d, 14, p.body * 0.2f, s * 0.015f, 0.0f, jitter(kDiskColor, rng, 0.05));
         paint_stream(half, cx + ux * d, cy + uy * d, cx + (ux * 1.6f + uy * bend) * d,
                      cy + (uy * 1.6f - ux * bend) * d, cx + (ux * 2.0f + uy * bend * 2) * d,
-                     cy + (uy * 2.0f - ux * bend * 2) * d, 14, body * 0.2f, s * 0.012f, 0.8f,
+                     cy + (uy * 2.0f - ux * bend * 2) * d, 14, p.body * 0.2f, s * 0.012f, 0.8f,
                      jitter(kDiskColor, rng, 0.05));
         break;
       }
@@ -680,14 +700,26 @@ Scene compose(Rng& rng, float size, float psf, Planes& half, Planes& full) {
         break;  // the dust lane dims what is painted, below
     }
   }
-  if (have_sersic) main_sersic.paint(half, jitter(kOld, rng, 0.04));
-  if (have_disk) main_disk.paint(half, jitter(kDiskColor, rng, 0.04), jitter(kYoung, rng, 0.05));
-  if (t.odd == kDust) {
-    float width = t.kind == Kind::EdgeOn ? std::max(1.5f * k, body * 0.03f) : body * 0.12f;
-    dim_lane(half, cx, cy, pa, width, body * 1.5f, float(0.5 + 0.4 * t.odd_strength));
-  }
+}
 
-  // Faint background galaxies, red to blue, anywhere.
+// The main components, after any distortion, and the dust lane over them.
+void paint_main_components(Painting& p, Rng& rng) {
+  Truth& t = p.scene.truth;
+  Planes& half = p.half;
+  const float k = p.k, cx = p.cx, cy = p.cy, pa = p.pa;
+  if (p.have_sersic) p.main_sersic.paint(half, jitter(kOld, rng, 0.04));
+  if (p.have_disk) p.main_disk.paint(half, jitter(kDiskColor, rng, 0.04), jitter(kYoung, rng, 0.05));
+  if (t.odd == kDust) {
+    float width = t.kind == Kind::EdgeOn ? std::max(1.5f * k, p.body * 0.03f) : p.body * 0.12f;
+    dim_lane(half, cx, cy, pa, width, p.body * 1.5f, float(0.5 + 0.4 * t.odd_strength));
+  }
+}
+
+// Faint background galaxies, red to blue, anywhere; field stars away from the centre.
+void paint_field(Painting& p, Rng& rng) {
+  const float size = p.size, psf = p.psf, k = p.k, cx = p.cx, cy = p.cy;
+  Planes& half = p.half;
+  Planes& full = p.full;
   int background = int(rng.uniform(2, 14));
   for (int i = 0; i < background; ++i) {
     float x = float(rng.uniform(0, size)), y = float(rng.uniform(0, size));
@@ -707,7 +739,29 @@ Scene compose(Rng& rng, float size, float psf, Planes& half, Planes& full) {
     paint_star(full, x, y, psf * float(rng.uniform(0.9, 1.1)), a, a > 1.0f && rng.chance(0.3) ? 25.0f * k : 0.0f,
                jitter({1.0f, 0.92f, 0.8f}, rng, 0.12));
   }
-  return scene;
+}
+
+// Draws and paints one galaxy (and its odd feature) into `half`, and its stars
+// and artifacts into `full`; `psf` is the seeing's Gaussian sigma in full-resolution pixels.
+Scene compose(Rng& rng, float size, float psf, Planes& half, Planes& full) {
+  const float k = size / 424.0f;  // sizes below are for 424-pixel images
+  const float cx = size / 2 - 0.5f + float(1.5 * rng.normal()) * k;
+  const float cy = size / 2 - 0.5f + float(1.5 * rng.normal()) * k;
+  const float pa = float(rng.uniform(0, kPi));
+  Painting p{half, full, size, psf, k, cx, cy, pa, Scene{}};
+  Truth& t = p.scene.truth;
+  t.kind = Kind(rng.pick({0.36, 0.40, 0.12, 0.06, 0.06}));
+  switch (t.kind) {
+    case Kind::Elliptical: draw_elliptical(p, rng); break;
+    case Kind::Disk: draw_disk(p, rng); break;
+    case Kind::EdgeOn: draw_edge_on(p, rng); break;
+    case Kind::Star: draw_star(p, rng); break;
+    case Kind::Irregular: draw_irregular(p, rng); break;
+  }
+  add_odd_feature(p, rng);
+  paint_main_components(p, rng);
+  paint_field(p, rng);
+  return p.scene;
 }
 
 // asinh stretch, as the SDSS colour composites use: linear for faint light, logarithmic for bright.
