@@ -169,6 +169,182 @@ void render_resized_then_transformed(const Image& image, const Preprocess& pre, 
 }
 }  // namespace
 
+namespace {
+// What every output pixel of one render shares: Keras's matrix (output row,
+// col -> n x n coordinate), the resize, crop and DCT scale (-> decoded
+// coordinate), the decoded window's offset, and the image's bounds.
+struct Mapping {
+  int n = 0;
+  float a00, a01, a02, a10, a11, a12;
+  float fsy, fsx, by, bx;
+  float oy, ox;  // a decoded window's position, subtracted after the mapping
+  float last, fmax_x, fmax_y;
+  int last_x0, last_y0;
+  const uint8_t* pixels;
+  size_t bytes, stride, plane, dx1, dy1;
+};
+
+Mapping make_mapping(const Image& image, const Preprocess& pre, const AugmentParams* params, const Region& region) {
+  Mapping m;
+  const int n = m.n = pre.size;
+  const double k = image.scale;
+  const Affine a = params ? output_to_resized(*params, n) : Affine{};
+  m.a00 = float(a.m[0][0]), m.a01 = float(a.m[0][1]), m.a02 = float(a.m[0][2]);
+  m.a10 = float(a.m[1][0]), m.a11 = float(a.m[1][1]), m.a12 = float(a.m[1][2]);
+  // n x n coordinate -> decoded coordinate: through the resize, the crop and the DCT scale.
+  const double sy = region.height / (n * k), sx = region.width / (n * k);
+  m.by = static_cast<float>(0.5 * sy + region.y0 / k - 0.5);
+  m.bx = static_cast<float>(0.5 * sx + region.x0 / k - 0.5);
+  m.fsy = float(sy), m.fsx = float(sx);
+  // Subtracting an integer is exact after the mapping, so a decoded window
+  // gives bit for bit the whole image's result.
+  m.oy = float(image.y0), m.ox = float(image.x0);
+  m.last = float(n - 1);
+  const int max_x = image.width - 1, max_y = image.height - 1;
+  m.fmax_x = float(max_x), m.fmax_y = float(max_y);
+  // The left/top neighbour is kept at most at width-2 / height-2 (the fraction
+  // reaching 1 at the far edge), so both neighbours always exist.
+  m.last_x0 = std::max(0, max_x - 1), m.last_y0 = std::max(0, max_y - 1);
+  m.pixels = image.pixels.data();
+  m.bytes = image.pixels.size();
+  m.stride = size_t(image.width) * 3;
+  m.plane = size_t(n) * n;
+  m.dx1 = max_x > 0 ? 3 : 0, m.dy1 = max_y > 0 ? m.stride : 0;
+  return m;
+}
+
+constexpr float kRescale = 1.0f / 255.0f;
+
+#if defined(__SSE2__)
+// Four RGB neighbours as float vectors [R, G, B, *]: a 4-byte load for the
+// left ones, and for the right ones a 4-byte load starting one byte early,
+// shifted, so no load runs past the image. Needs an image at least 2 wide.
+inline __m128 widen(uint32_t bits) {
+  __m128i v = _mm_cvtsi32_si128(int(bits));
+  v = _mm_unpacklo_epi16(_mm_unpacklo_epi8(v, _mm_setzero_si128()), _mm_setzero_si128());
+  return _mm_cvtepi32_ps(v);
+}
+inline __m128 left_neighbour(const uint8_t* p) {
+  uint32_t bits;
+  std::memcpy(&bits, p, 4);
+  return widen(bits);
+}
+inline __m128 right_neighbour(const uint8_t* p) {
+  uint32_t bits;
+  std::memcpy(&bits, p - 1, 4);
+  return widen(bits >> 8);
+}
+// Both neighbours of a row from one 8-byte load where the buffer allows it.
+inline void neighbours(const Mapping& m, const uint8_t* p, __m128* l, __m128* r) {
+  if (m.bytes >= 8 && size_t(p - m.pixels) <= m.bytes - 8) {
+    const __m128i zero = _mm_setzero_si128();
+    const __m128i bytes = _mm_unpacklo_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)), zero);
+    *l = _mm_cvtepi32_ps(_mm_unpacklo_epi16(bytes, zero));
+    *r = _mm_cvtepi32_ps(_mm_unpacklo_epi16(_mm_srli_si128(bytes, 6), zero));
+  } else {
+    *l = left_neighbour(p);
+    *r = right_neighbour(p + 3);
+  }
+}
+
+// Four output pixels of row r at a time, from column 0; returns the first
+// column left undone. Their coordinates as vectors (the same operations in the
+// same order as render_pixel, so the results match it bit for bit), then each
+// pixel's neighbours, then a 4x4 transpose turns four [R, G, B, *] vectors
+// into one vector per channel plane.
+struct MappingVectors {
+  __m128 a00, a01, a02, a10, a11, a12, fsy, fsx, by, bx, oy, ox, zero, last, max_y, max_x, last_y0, last_x0;
+  __m128 lanes, rescale, one;
+  explicit MappingVectors(const Mapping& m)
+      : a00(_mm_set1_ps(m.a00)), a01(_mm_set1_ps(m.a01)), a02(_mm_set1_ps(m.a02)), a10(_mm_set1_ps(m.a10)),
+        a11(_mm_set1_ps(m.a11)), a12(_mm_set1_ps(m.a12)), fsy(_mm_set1_ps(m.fsy)), fsx(_mm_set1_ps(m.fsx)),
+        by(_mm_set1_ps(m.by)), bx(_mm_set1_ps(m.bx)), oy(_mm_set1_ps(m.oy)), ox(_mm_set1_ps(m.ox)),
+        zero(_mm_setzero_ps()), last(_mm_set1_ps(m.last)), max_y(_mm_set1_ps(m.fmax_y)),
+        max_x(_mm_set1_ps(m.fmax_x)), last_y0(_mm_set1_ps(float(m.last_y0))), last_x0(_mm_set1_ps(float(m.last_x0))),
+        lanes(_mm_setr_ps(0.0f, 1.0f, 2.0f, 3.0f)), rescale(_mm_set1_ps(kRescale)), one(_mm_set1_ps(1.0f)) {}
+};
+
+int render_four_at_a_time(const Mapping& m, const MappingVectors& mv, int r, float* out_row) {
+  const __m128 v_a00 = mv.a00, v_a01 = mv.a01, v_a02 = mv.a02, v_a10 = mv.a10, v_a11 = mv.a11, v_a12 = mv.a12;
+  const __m128 v_fsy = mv.fsy, v_fsx = mv.fsx, v_by = mv.by, v_bx = mv.bx, v_oy = mv.oy, v_ox = mv.ox;
+  const __m128 v_zero = mv.zero, v_last = mv.last, v_max_y = mv.max_y, v_max_x = mv.max_x;
+  const __m128 v_last_y0 = mv.last_y0, v_last_x0 = mv.last_x0, lanes = mv.lanes, rescale = mv.rescale, one = mv.one;
+  alignas(16) int32_t iy[4], ix[4];
+  alignas(16) float wy[4], wx[4];
+  const __m128 row = _mm_set1_ps(float(r));
+  const __m128 u_row = _mm_mul_ps(v_a00, row), v_row = _mm_mul_ps(v_a10, row);
+  int c = 0;
+  for (; c + 4 <= m.n; c += 4) {
+    const __m128 col = _mm_add_ps(_mm_set1_ps(float(c)), lanes);
+    __m128 u = _mm_add_ps(_mm_add_ps(u_row, _mm_mul_ps(v_a01, col)), v_a02);
+    __m128 v = _mm_add_ps(_mm_add_ps(v_row, _mm_mul_ps(v_a11, col)), v_a12);
+    u = _mm_min_ps(_mm_max_ps(u, v_zero), v_last);
+    v = _mm_min_ps(_mm_max_ps(v, v_zero), v_last);
+    const __m128 y = _mm_min_ps(_mm_max_ps(_mm_sub_ps(_mm_add_ps(_mm_mul_ps(u, v_fsy), v_by), v_oy), v_zero), v_max_y);
+    const __m128 x = _mm_min_ps(_mm_max_ps(_mm_sub_ps(_mm_add_ps(_mm_mul_ps(v, v_fsx), v_bx), v_ox), v_zero), v_max_x);
+    const __m128 y0 = _mm_min_ps(_mm_cvtepi32_ps(_mm_cvttps_epi32(y)), v_last_y0);
+    const __m128 x0 = _mm_min_ps(_mm_cvtepi32_ps(_mm_cvttps_epi32(x)), v_last_x0);
+    _mm_store_si128(reinterpret_cast<__m128i*>(iy), _mm_cvttps_epi32(y0));
+    _mm_store_si128(reinterpret_cast<__m128i*>(ix), _mm_cvttps_epi32(x0));
+    _mm_store_ps(wy, _mm_sub_ps(y, y0));
+    _mm_store_ps(wx, _mm_sub_ps(x, x0));
+    __m128 value[4];
+    for (int i = 0; i < 4; ++i) {
+      const uint8_t* p00 = m.pixels + iy[i] * m.stride + ix[i] * 3;
+      const uint8_t* p10 = p00 + m.dy1;
+      const __m128 fx = _mm_set1_ps(wx[i]);
+      __m128 top_left, top_right, bottom_left, bottom_right;
+      neighbours(m, p00, &top_left, &top_right);
+      neighbours(m, p10, &bottom_left, &bottom_right);
+      const __m128 top = _mm_add_ps(top_left, _mm_mul_ps(_mm_sub_ps(top_right, top_left), fx));
+      const __m128 bottom = _mm_add_ps(bottom_left, _mm_mul_ps(_mm_sub_ps(bottom_right, bottom_left), fx));
+      value[i] = _mm_add_ps(top, _mm_mul_ps(_mm_sub_ps(bottom, top), _mm_set1_ps(wy[i])));
+    }
+    _MM_TRANSPOSE4_PS(value[0], value[1], value[2], value[3]);
+    _mm_storeu_ps(out_row + c, _mm_min_ps(_mm_mul_ps(value[0], rescale), one));
+    _mm_storeu_ps(out_row + m.plane + c, _mm_min_ps(_mm_mul_ps(value[1], rescale), one));
+    _mm_storeu_ps(out_row + 2 * m.plane + c, _mm_min_ps(_mm_mul_ps(value[2], rescale), one));
+  }
+  return c;
+}
+#endif
+
+// One output pixel: bilinear between the four decoded neighbours, fill mode 'nearest'.
+inline void render_pixel(const Mapping& m, int r, int c, float* out_row) {
+  float u = m.a00 * r + m.a01 * c + m.a02;
+  float v = m.a10 * r + m.a11 * c + m.a12;
+  u = std::min(std::max(u, 0.0f), m.last);
+  v = std::min(std::max(v, 0.0f), m.last);
+  const float y = std::min(std::max((u * m.fsy + m.by) - m.oy, 0.0f), m.fmax_y);
+  const float x = std::min(std::max((v * m.fsx + m.bx) - m.ox, 0.0f), m.fmax_x);
+  const int y0 = std::min(int(y), m.last_y0), x0 = std::min(int(x), m.last_x0);
+  const float fy = y - y0, fx = x - x0;
+  const uint8_t* p00 = m.pixels + y0 * m.stride + x0 * 3;
+  const uint8_t* p10 = p00 + m.dy1;
+#if defined(__SSE2__)
+  if (m.dx1 > 0) {  // at least 2 wide: the vector loads stay inside the image
+    const __m128 rescale = _mm_set1_ps(kRescale), one = _mm_set1_ps(1.0f);
+    const __m128 top_left = left_neighbour(p00), bottom_left = left_neighbour(p10);
+    const __m128 top = _mm_add_ps(top_left, _mm_mul_ps(_mm_sub_ps(right_neighbour(p00 + 3), top_left), _mm_set1_ps(fx)));
+    const __m128 bottom =
+        _mm_add_ps(bottom_left, _mm_mul_ps(_mm_sub_ps(right_neighbour(p10 + 3), bottom_left), _mm_set1_ps(fx)));
+    __m128 value = _mm_add_ps(top, _mm_mul_ps(_mm_sub_ps(bottom, top), _mm_set1_ps(fy)));
+    value = _mm_min_ps(_mm_mul_ps(value, rescale), one);
+    out_row[c] = _mm_cvtss_f32(value);
+    out_row[m.plane + c] = _mm_cvtss_f32(_mm_shuffle_ps(value, value, 1));
+    out_row[2 * m.plane + c] = _mm_cvtss_f32(_mm_shuffle_ps(value, value, 2));
+    return;
+  }
+#endif
+  // The same arithmetic, one channel at a time.
+  for (int ch = 0; ch < 3; ++ch) {
+    const float tl = p00[ch], tr = p00[m.dx1 + ch], bl = p10[ch], br = p10[m.dx1 + ch];
+    const float top = tl + (tr - tl) * fx, bottom = bl + (br - bl) * fx;
+    out_row[ch * m.plane + c] = std::min((top + (bottom - top) * fy) * kRescale, 1.0f);
+  }
+}
+}  // namespace
+
 void render_sample(const Image& image, const Preprocess& pre, const AugmentParams* params, float* out) {
   const int n = pre.size;
   NEBULA_CHECK(n > 0, "render_sample: output size must be positive, got ", n);
@@ -176,157 +352,19 @@ void render_sample(const Image& image, const Preprocess& pre, const AugmentParam
                "render_sample: empty image");
   if (params && pre.resize_first) return render_resized_then_transformed(image, pre, *params, out);
   const Region region = crop_region(image.source_width, image.source_height, pre.crop);
-  const double k = image.scale;
-  if (pre.antialias && std::max(region.width, region.height) > kAntialiasAbove * n * k)
+  if (pre.antialias && std::max(region.width, region.height) > kAntialiasAbove * n * image.scale)
     return render_supersampled(image, pre, params, out);
-
-  const Affine a = params ? output_to_resized(*params, n) : Affine{};
-  // n x n coordinate -> decoded coordinate: through the resize, the crop and the DCT scale.
-  const double sy = region.height / (n * k), sx = region.width / (n * k);
-  const float by = static_cast<float>(0.5 * sy + region.y0 / k - 0.5);
-  const float bx = static_cast<float>(0.5 * sx + region.x0 / k - 0.5);
-  // A decoded window's position is subtracted after the mapping: subtracting an
-  // integer is exact there, so a window gives bit for bit the whole image's result.
-  const float oy = float(image.y0), ox = float(image.x0);
-  const float a00 = float(a.m[0][0]), a01 = float(a.m[0][1]), a02 = float(a.m[0][2]);
-  const float a10 = float(a.m[1][0]), a11 = float(a.m[1][1]), a12 = float(a.m[1][2]);
-  const float fsy = float(sy), fsx = float(sx);
-  const float last = float(n - 1);
-  const int max_x = image.width - 1, max_y = image.height - 1;
-  const float fmax_x = float(max_x), fmax_y = float(max_y);
-  const uint8_t* pixels = image.pixels.data();
-  const size_t stride = size_t(image.width) * 3;
-  const size_t plane = size_t(n) * n;
-  constexpr float kRescale = 1.0f / 255.0f;
-  // The left/top neighbour is kept at most at width-2 / height-2 (the fraction
-  // reaching 1 at the far edge), so both neighbours always exist.
-  const int last_x0 = std::max(0, max_x - 1), last_y0 = std::max(0, max_y - 1);
-  const size_t dx1 = max_x > 0 ? 3 : 0, dy1 = max_y > 0 ? stride : 0;
+  const Mapping m = make_mapping(image, pre, params, region);
 #if defined(__SSE2__)
-  // Four RGB neighbours as float vectors [R, G, B, *]: a 4-byte load for the
-  // left ones, and for the right ones a 4-byte load starting one byte early,
-  // shifted, so no load runs past the image.
-  const bool vector_path = max_x > 0;
-  const __m128 rescale = _mm_set1_ps(kRescale), one = _mm_set1_ps(1.0f);
-  const __m128i zero = _mm_setzero_si128();
-  auto widen = [&](uint32_t bits) {
-    __m128i v = _mm_cvtsi32_si128(int(bits));
-    v = _mm_unpacklo_epi16(_mm_unpacklo_epi8(v, zero), zero);
-    return _mm_cvtepi32_ps(v);
-  };
-  auto left = [&](const uint8_t* p) {
-    uint32_t bits;
-    std::memcpy(&bits, p, 4);
-    return widen(bits);
-  };
-  auto right = [&](const uint8_t* p) {
-    uint32_t bits;
-    std::memcpy(&bits, p - 1, 4);
-    return widen(bits >> 8);
-  };
-  // Both neighbours of a row from one 8-byte load where the buffer allows it.
-  const size_t pair_limit = image.pixels.size() >= 8 ? image.pixels.size() - 8 : 0;
-  const bool pairs = image.pixels.size() >= 8;
-  auto pair = [&](const uint8_t* p, __m128* l, __m128* r) {
-    if (pairs && size_t(p - pixels) <= pair_limit) {
-      const __m128i bytes = _mm_unpacklo_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)), zero);
-      *l = _mm_cvtepi32_ps(_mm_unpacklo_epi16(bytes, zero));
-      *r = _mm_cvtepi32_ps(_mm_unpacklo_epi16(_mm_srli_si128(bytes, 6), zero));
-    } else {
-      *l = left(p);
-      *r = right(p + 3);
-    }
-  };
+  const MappingVectors vectors(m);
 #endif
-
-#if defined(__SSE2__)
-  // Four output pixels at a time: their coordinates as vectors (the same
-  // operations in the same order as the one-pixel code below, so the results
-  // match it bit for bit), then each pixel's neighbours, then a 4x4 transpose
-  // turns four [R, G, B, *] vectors into one vector per channel plane.
-  const __m128 v_a00 = _mm_set1_ps(a00), v_a01 = _mm_set1_ps(a01), v_a02 = _mm_set1_ps(a02);
-  const __m128 v_a10 = _mm_set1_ps(a10), v_a11 = _mm_set1_ps(a11), v_a12 = _mm_set1_ps(a12);
-  const __m128 v_fsy = _mm_set1_ps(fsy), v_fsx = _mm_set1_ps(fsx), v_by = _mm_set1_ps(by), v_bx = _mm_set1_ps(bx);
-  const __m128 v_oy = _mm_set1_ps(oy), v_ox = _mm_set1_ps(ox), v_zero = _mm_setzero_ps(), v_last = _mm_set1_ps(last);
-  const __m128 v_max_y = _mm_set1_ps(fmax_y), v_max_x = _mm_set1_ps(fmax_x);
-  const __m128 v_last_y0 = _mm_set1_ps(float(last_y0)), v_last_x0 = _mm_set1_ps(float(last_x0));
-  const __m128 lanes = _mm_setr_ps(0.0f, 1.0f, 2.0f, 3.0f);
-  alignas(16) int32_t iy[4], ix[4];
-  alignas(16) float wy[4], wx[4];
-#endif
-
   for (int r = 0; r < n; ++r) {
     float* out_row = out + size_t(r) * n;
     int c = 0;
 #if defined(__SSE2__)
-    if (vector_path) {
-      const __m128 row = _mm_set1_ps(float(r));
-      const __m128 u_row = _mm_mul_ps(v_a00, row), v_row = _mm_mul_ps(v_a10, row);
-      for (; c + 4 <= n; c += 4) {
-        const __m128 col = _mm_add_ps(_mm_set1_ps(float(c)), lanes);
-        __m128 u = _mm_add_ps(_mm_add_ps(u_row, _mm_mul_ps(v_a01, col)), v_a02);
-        __m128 v = _mm_add_ps(_mm_add_ps(v_row, _mm_mul_ps(v_a11, col)), v_a12);
-        u = _mm_min_ps(_mm_max_ps(u, v_zero), v_last);
-        v = _mm_min_ps(_mm_max_ps(v, v_zero), v_last);
-        const __m128 y = _mm_min_ps(_mm_max_ps(_mm_sub_ps(_mm_add_ps(_mm_mul_ps(u, v_fsy), v_by), v_oy), v_zero), v_max_y);
-        const __m128 x = _mm_min_ps(_mm_max_ps(_mm_sub_ps(_mm_add_ps(_mm_mul_ps(v, v_fsx), v_bx), v_ox), v_zero), v_max_x);
-        const __m128 y0 = _mm_min_ps(_mm_cvtepi32_ps(_mm_cvttps_epi32(y)), v_last_y0);
-        const __m128 x0 = _mm_min_ps(_mm_cvtepi32_ps(_mm_cvttps_epi32(x)), v_last_x0);
-        _mm_store_si128(reinterpret_cast<__m128i*>(iy), _mm_cvttps_epi32(y0));
-        _mm_store_si128(reinterpret_cast<__m128i*>(ix), _mm_cvttps_epi32(x0));
-        _mm_store_ps(wy, _mm_sub_ps(y, y0));
-        _mm_store_ps(wx, _mm_sub_ps(x, x0));
-        __m128 value[4];
-        for (int i = 0; i < 4; ++i) {
-          const uint8_t* p00 = pixels + iy[i] * stride + ix[i] * 3;
-          const uint8_t* p10 = p00 + dy1;
-          const __m128 fx = _mm_set1_ps(wx[i]);
-          __m128 top_left, top_right, bottom_left, bottom_right;
-          pair(p00, &top_left, &top_right);
-          pair(p10, &bottom_left, &bottom_right);
-          const __m128 top = _mm_add_ps(top_left, _mm_mul_ps(_mm_sub_ps(top_right, top_left), fx));
-          const __m128 bottom = _mm_add_ps(bottom_left, _mm_mul_ps(_mm_sub_ps(bottom_right, bottom_left), fx));
-          value[i] = _mm_add_ps(top, _mm_mul_ps(_mm_sub_ps(bottom, top), _mm_set1_ps(wy[i])));
-        }
-        _MM_TRANSPOSE4_PS(value[0], value[1], value[2], value[3]);
-        _mm_storeu_ps(out_row + c, _mm_min_ps(_mm_mul_ps(value[0], rescale), one));
-        _mm_storeu_ps(out_row + plane + c, _mm_min_ps(_mm_mul_ps(value[1], rescale), one));
-        _mm_storeu_ps(out_row + 2 * plane + c, _mm_min_ps(_mm_mul_ps(value[2], rescale), one));
-      }
-    }
+    if (m.dx1 > 0) c = render_four_at_a_time(m, vectors, r, out_row);
 #endif
-    for (; c < n; ++c) {
-      float u = a00 * r + a01 * c + a02;
-      float v = a10 * r + a11 * c + a12;
-      u = std::min(std::max(u, 0.0f), last);  // fill mode 'nearest'
-      v = std::min(std::max(v, 0.0f), last);
-      const float y = std::min(std::max((u * fsy + by) - oy, 0.0f), fmax_y);
-      const float x = std::min(std::max((v * fsx + bx) - ox, 0.0f), fmax_x);
-      const int y0 = std::min(int(y), last_y0), x0 = std::min(int(x), last_x0);
-      const float fy = y - y0, fx = x - x0;
-      const uint8_t* p00 = pixels + y0 * stride + x0 * 3;
-      const uint8_t* p10 = p00 + dy1;
-#if defined(__SSE2__)
-      if (vector_path) {
-        const __m128 top_left = left(p00), bottom_left = left(p10);
-        const __m128 top = _mm_add_ps(top_left, _mm_mul_ps(_mm_sub_ps(right(p00 + 3), top_left), _mm_set1_ps(fx)));
-        const __m128 bottom =
-            _mm_add_ps(bottom_left, _mm_mul_ps(_mm_sub_ps(right(p10 + 3), bottom_left), _mm_set1_ps(fx)));
-        __m128 value = _mm_add_ps(top, _mm_mul_ps(_mm_sub_ps(bottom, top), _mm_set1_ps(fy)));
-        value = _mm_min_ps(_mm_mul_ps(value, rescale), one);
-        out_row[c] = _mm_cvtss_f32(value);
-        out_row[plane + c] = _mm_cvtss_f32(_mm_shuffle_ps(value, value, 1));
-        out_row[2 * plane + c] = _mm_cvtss_f32(_mm_shuffle_ps(value, value, 2));
-        continue;
-      }
-#endif
-      // The same arithmetic, one channel at a time.
-      for (int ch = 0; ch < 3; ++ch) {
-        const float tl = p00[ch], tr = p00[dx1 + ch], bl = p10[ch], br = p10[dx1 + ch];
-        const float top = tl + (tr - tl) * fx, bottom = bl + (br - bl) * fx;
-        out_row[ch * plane + c] = std::min((top + (bottom - top) * fy) * kRescale, 1.0f);
-      }
-    }
+    for (; c < n; ++c) render_pixel(m, r, c, out_row);
   }
 }
 
