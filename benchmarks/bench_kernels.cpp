@@ -43,6 +43,8 @@
 #include "kernels/dropout.h"
 #include "kernels/maxpool2d.h"
 #include "kernels/optimizer_update.h"
+#include "tests/cases/conv2d_cases.h"
+#include "tests/cases/maxpool2d_cases.h"
 
 namespace nebula {
 namespace {
@@ -179,39 +181,15 @@ std::string bench_name(const char* op, const char* implementation, const std::st
 
 // ---- conv2d ----------------------------------------------------------------
 
-struct ConvCase {
-  std::string name;
-  Conv2dParams p;
-  bool bias;
-};
-
-std::vector<ConvCase> conv_cases() {
-  const int n = 100;
-  return {
-      // cnn1: four 3x3 valid convs with bias, each followed by a 2x2 max-pool.
-      {"cnn1_conv1", conv2d_params(n, 3, 100, 100, 32, 3, 1, Padding::Valid), true},
-      {"cnn1_conv2", conv2d_params(n, 32, 49, 49, 64, 3, 1, Padding::Valid), true},
-      {"cnn1_conv3", conv2d_params(n, 64, 23, 23, 128, 3, 1, Padding::Valid), true},
-      {"cnn1_conv4", conv2d_params(n, 128, 10, 10, 128, 3, 1, Padding::Valid), true},
-      // ResNet-50 at 70x70, without bias; torchvision's keys in the comments.
-      {"rn50_conv1", conv2d_params_padded(n, 3, 70, 70, 64, 7, 2, 3), false},          // conv1: 70 -> 35
-      {"rn50_layer1_1x1a", conv2d_params_padded(n, 64, 18, 18, 64, 1, 1, 0), false},   // layer1.0.conv1
-      {"rn50_layer1_3x3", conv2d_params_padded(n, 64, 18, 18, 64, 3, 1, 1), false},    // layer1.*.conv2
-      {"rn50_layer1_1x1b", conv2d_params_padded(n, 64, 18, 18, 256, 1, 1, 0), false},  // layer1.*.conv3
-      {"rn50_layer2_3x3s2", conv2d_params_padded(n, 128, 18, 18, 128, 3, 2, 1), false},    // layer2.0.conv2: 18 -> 9
-      {"rn50_layer2_down", conv2d_params_padded(n, 256, 18, 18, 512, 1, 2, 0), false},     // layer2.0.downsample.0
-      {"rn50_layer3_3x3", conv2d_params_padded(n, 256, 5, 5, 256, 3, 1, 1), false},        // layer3.1-5.conv2
-      {"rn50_layer4_3x3", conv2d_params_padded(n, 512, 3, 3, 512, 3, 1, 1), false},        // layer4.1-2.conv2
-      {"rn50_layer4_1x1b", conv2d_params_padded(n, 512, 3, 3, 2048, 1, 1, 0), false},      // layer4.*.conv3
-  };
-}
+// The model layers of the op's case table, at the study's batch of 100.
+std::vector<cases::Conv2dCase> conv_cases() { return cases::conv2d_model_cases(100); }
 
 double conv_flops(const Conv2dParams& p) {
   return 2.0 * p.batch * p.out_channels * p.out_h * p.out_w * p.in_channels * p.kernel_h * p.kernel_w;
 }
 
 void add_conv_benchmarks() {
-  for (const ConvCase& c : conv_cases()) {
+  for (const cases::Conv2dCase& c : conv_cases()) {
     const Conv2dParams p = c.p;
     const int64_t x = int64_t(p.batch) * p.in_channels * p.in_h * p.in_w;
     const int64_t w = int64_t(p.out_channels) * p.in_channels * p.kernel_h * p.kernel_w;
@@ -228,7 +206,7 @@ void add_conv_benchmarks() {
               cuda::conv2d_forward(p, b(i, 0), b(i, 1), bias_ptr, b(i, 3), false);
           });
   }
-  for (const ConvCase& c : conv_cases()) {
+  for (const cases::Conv2dCase& c : conv_cases()) {
     const Conv2dParams p = c.p;
     const int64_t dx = int64_t(p.batch) * p.in_channels * p.in_h * p.in_w;
     const int64_t w = int64_t(p.out_channels) * p.in_channels * p.kernel_h * p.kernel_w;
@@ -242,7 +220,7 @@ void add_conv_benchmarks() {
               cuda::conv2d_backward_data(p, b(i, 0), b(i, 1), b(i, 2));
           });
   }
-  for (const ConvCase& c : conv_cases()) {
+  for (const cases::Conv2dCase& c : conv_cases()) {
     const Conv2dParams p = c.p;
     const int64_t x = int64_t(p.batch) * p.in_channels * p.in_h * p.in_w;
     const int64_t dw = int64_t(p.out_channels) * p.in_channels * p.kernel_h * p.kernel_w;
@@ -264,14 +242,9 @@ void add_conv_benchmarks() {
 // ---- max-pool --------------------------------------------------------------
 
 void add_pool_benchmarks() {
-  const std::vector<std::pair<std::string, Pool2dParams>> cases = {
-      {"cnn1_pool1", pool2d_params(100, 32, 98, 98, 2, 2, 0)},
-      {"cnn1_pool2", pool2d_params(100, 64, 47, 47, 2, 2, 0)},
-      {"cnn1_pool3", pool2d_params(100, 128, 21, 21, 2, 2, 0)},
-      {"cnn1_pool4", pool2d_params(100, 128, 8, 8, 2, 2, 0)},
-      {"rn50_maxpool", pool2d_params(100, 64, 35, 35, 3, 2, 1)},  // 35 -> 18
-  };
-  for (const auto& [name, p] : cases) {
+  std::vector<std::pair<std::string, Pool2dParams>> layers;  // the op's table, at batch 100
+  for (const cases::MaxPool2dCase& c : cases::maxpool2d_model_cases(100)) layers.push_back({c.name, c.p});
+  for (const auto& [name, p] : layers) {
     const int64_t x = int64_t(p.batch) * p.channels * p.in_h * p.in_w;
     const int64_t y = int64_t(p.batch) * p.channels * p.out_h * p.out_w;
     for (bool library : {false, true})
@@ -283,7 +256,7 @@ void add_pool_benchmarks() {
               cuda::maxpool2d_forward(p, b(i, 0), b(i, 1));
           });
   }
-  for (const auto& [name, p] : cases) {
+  for (const auto& [name, p] : layers) {
     const int64_t x = int64_t(p.batch) * p.channels * p.in_h * p.in_w;
     const int64_t y = int64_t(p.batch) * p.channels * p.out_h * p.out_w;
     // x and dy read, dx written (cuDNN also recomputes y: counted as the native kernel's traffic).

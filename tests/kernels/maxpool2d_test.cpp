@@ -2,6 +2,7 @@
 // gradient checks on inputs without near-ties, so no window's argmax can change
 // under the checker's perturbation.
 #include "kernels/maxpool2d.h"
+#include "tests/cases/maxpool2d_cases.h"
 
 #include <string>
 
@@ -58,35 +59,6 @@ TEST(MaxPool2dBackward, TiesGoToTheFirstInScanOrder) {
   Vec dx = test::garbage(8);
   ref::maxpool2d_backward(p, x.data(), dy.data(), dx.data());
   EXPECT_EQ(dx, (Vec{0, 10, 20, 0, 0, 0, 0, 0}));
-}
-
-// Ties everywhere (pixels from {0, 1, 2}), checked against a brute force
-// written here: each window routes its gradient to the first maximum in scan
-// order (row by row, then column), padding never chosen.
-TEST(MaxPool2dBackward, TiesRouteLikeABruteForceScan) {
-  for (const Pool2dParams& p : {pool2d_params(2, 2, 7, 6, 3, 2, 1), pool2d_params(1, 3, 6, 6, 2, 2, 0),
-                                pool2d_params(1, 1, 5, 5, 3, 1, 1)}) {
-    Vec x(size_t(p.batch) * p.channels * p.in_h * p.in_w), dy(size_t(p.batch) * p.channels * p.out_h * p.out_w);
-    for (size_t i = 0; i < x.size(); ++i) x[i] = double((i * 7 + i / 5) % 3);
-    for (size_t i = 0; i < dy.size(); ++i) dy[i] = double(i + 1);
-    Vec expected(x.size(), 0.0);
-    for (int plane = 0; plane < p.batch * p.channels; ++plane)
-      for (int oy = 0; oy < p.out_h; ++oy)
-        for (int ox = 0; ox < p.out_w; ++ox) {
-          int best = -1;
-          for (int ky = 0; ky < p.kernel; ++ky)
-            for (int kx = 0; kx < p.kernel; ++kx) {
-              const int iy = oy * p.stride - p.pad + ky, ix = ox * p.stride - p.pad + kx;
-              if (iy < 0 || ix < 0 || iy >= p.in_h || ix >= p.in_w) continue;
-              const int at = (plane * p.in_h + iy) * p.in_w + ix;
-              if (best < 0 || x[at] > x[best]) best = at;
-            }
-          expected[best] += dy[(plane * p.out_h + oy) * p.out_w + ox];
-        }
-    Vec dx = test::garbage(x.size());
-    ref::maxpool2d_backward(p, x.data(), dy.data(), dx.data());
-    EXPECT_EQ(dx, expected) << "kernel " << p.kernel << " stride " << p.stride << " pad " << p.pad;
-  }
 }
 
 TEST(MaxPool2dBackward, OverlappingWindowsAccumulate) {
@@ -152,6 +124,22 @@ TEST(MaxPool2dForward, MatchesBruteForceAtEdges) {
   }
 }
 
+// Ties everywhere (pixels from {0, 1, 2}) on every small case of the op's
+// table: each window routes its gradient to its first maximum in scan order
+// (rows, then columns), as the brute force above finds it.
+TEST(MaxPool2dBackward, TiesRouteLikeTheBruteForceOnTheTable) {
+  for (const cases::MaxPool2dCase& c : cases::maxpool2d_edge_cases()) {
+    const Pool2dParams& p = c.p;
+    const size_t nx = size_t(p.batch) * p.channels * p.in_h * p.in_w, ny = size_t(p.batch) * p.channels * p.out_h * p.out_w;
+    Vec x(nx), dy(ny), y_expected(ny), argmax(ny), dx_expected(nx, 0.0), dx = test::garbage(nx);
+    for (size_t i = 0; i < nx; ++i) x[i] = double((i * 7 + i / 5) % 3);
+    brute_force_maxpool(p, x, y_expected, argmax);
+    for (size_t o = 0; o < ny; ++o) dy[o] = double(o + 1), dx_expected[size_t(argmax[o])] += dy[o];
+    ref::maxpool2d_backward(p, x.data(), dy.data(), dx.data());
+    EXPECT_EQ(dx, dx_expected) << cases::describe(c);
+  }
+}
+
 void check_pool_gradient(const Pool2dParams& p, unsigned seed) {
   std::mt19937 rng(seed);
   const int64_t nx = int64_t(p.batch) * p.channels * p.in_h * p.in_w;
@@ -168,13 +156,15 @@ void check_pool_gradient(const Pool2dParams& p, unsigned seed) {
   test::GradientChecker().check("maxpool2d dx", x, dx, objective);
 }
 
-TEST(MaxPool2dGrad, Kernel2Stride2OddInput) { check_pool_gradient(pool2d_params(2, 3, 6, 5, 2, 2, 0), 1); }
-TEST(MaxPool2dGrad, Kernel3Stride2Overlapping) { check_pool_gradient(pool2d_params(2, 2, 7, 7, 3, 2, 0), 2); }
-TEST(MaxPool2dGrad, Kernel3Stride1Padded) { check_pool_gradient(pool2d_params(1, 2, 5, 4, 3, 1, 1), 3); }
-TEST(MaxPool2dGrad, Kernel2Stride1) { check_pool_gradient(pool2d_params(2, 1, 4, 5, 2, 1, 0), 4); }
-TEST(MaxPool2dGrad, Kernel4Stride3Padded) { check_pool_gradient(pool2d_params(1, 2, 8, 7, 4, 3, 2), 5); }
+// Every edge case of the op's table.
+TEST(MaxPool2dGrad, EdgeCasesOfTheTable) {
+  unsigned seed = 1;
+  for (const cases::MaxPool2dCase& c : cases::maxpool2d_edge_cases()) {
+    SCOPED_TRACE(cases::describe(c));
+    check_pool_gradient(c.p, seed++);
+  }
+}
 
-// The float and double instantiations must agree: the float one runs in training.
 TEST(MaxPool2dForward, FloatMatchesDouble) {
   const Pool2dParams p = pool2d_params(2, 3, 9, 7, 3, 2, 1);
   std::mt19937 rng(6);
