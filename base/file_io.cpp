@@ -13,16 +13,35 @@
 
 namespace nebula {
 
+namespace {
+
+const char* kind_of_file(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "another special file";
+}
+
+}  // namespace
+
 bool read_file(const std::string& path, std::vector<uint8_t>* out, std::string* error) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below);
+  // it changes nothing for the regular files that are read.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   if (fd < 0) {
     *error = errno == ENOENT ? "missing file" : std::string("cannot open: ") + std::strerror(errno);
     return false;
   }
   struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+  if (::fstat(fd, &st) != 0) {
+    *error = std::string("cannot stat: ") + std::strerror(errno);
     ::close(fd);
-    *error = "not a regular file";
+    return false;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    *error = std::string("not a regular file (") + kind_of_file(st.st_mode) + ")";
     return false;
   }
   out->resize(static_cast<size_t>(st.st_size));

@@ -13,6 +13,7 @@
 
 #include <jpeglib.h>
 
+#include "base/environment.h"
 #include "base/error.h"
 
 namespace nebula::data {
@@ -90,7 +91,12 @@ int choose_decode_scale(int region_w, int region_h, int need_w, int need_h) {
   return best;
 }
 
-ImageDecoder::ImageDecoder() : handle_(tjInitDecompress()) {
+int64_t max_image_pixels() {
+  return positive_whole_from_environment(kMaxImagePixelsVariable, kDefaultMaxImagePixels,
+                                         "the largest image, in pixels, a data set may hold");
+}
+
+ImageDecoder::ImageDecoder() : max_pixels_(max_image_pixels()), handle_(tjInitDecompress()) {
   NEBULA_CHECK(handle_ != nullptr, "TurboJPEG: cannot create a decompressor: ", tjGetErrorStr2(nullptr));
 }
 
@@ -103,20 +109,47 @@ ImageDecoder::~ImageDecoder() {
   }
 }
 
+// The libjpeg decompressor, made on first use; null if libjpeg cannot make one.
+void* ImageDecoder::libjpeg() {
+  if (partial_) return partial_;
+  auto* partial = new PartialDecoder;
+  partial->cinfo.err = jpeg_std_error(&partial->error.pub);
+  partial->error.pub.error_exit = partial_error_exit;
+  partial->error.pub.emit_message = partial_emit_message;
+  if (setjmp(partial->error.jump)) {
+    delete partial;
+    return nullptr;
+  }
+  jpeg_create_decompress(&partial->cinfo);
+  partial_ = partial;
+  return partial_;
+}
+
+// TurboJPEG 2.1 reads only the subsamplings it names (4:4:4, 4:2:2, 4:2:0, gray,
+// 4:4:0, 4:1:1); libjpeg reads any, such as 1x4 or 3x2 luma blocks.
+bool ImageDecoder::read_libjpeg_header(const uint8_t* data, size_t size, ImageHeader* header) {
+  if (!libjpeg()) return false;
+  if (setjmp(static_cast<PartialDecoder*>(partial_)->error.jump)) {
+    jpeg_abort_decompress(&static_cast<PartialDecoder*>(partial_)->cinfo);
+    return false;
+  }
+  j_decompress_ptr cinfo = &static_cast<PartialDecoder*>(partial_)->cinfo;
+  jpeg_mem_src(cinfo, data, static_cast<unsigned long>(size));
+  jpeg_read_header(cinfo, TRUE);
+  header->width = int(cinfo->image_width);
+  header->height = int(cinfo->image_height);
+  header->libjpeg_only = true;
+  jpeg_abort_decompress(cinfo);
+  return true;
+}
+
 int ImageDecoder::decode_window(const uint8_t* data, size_t size, int scale, const Window& window, Image* out,
-                                std::string* error) {
-  if (!has_end_marker(data, size)) return -1;  // probably truncated: the whole decode will say so
-  if (!partial_) {
-    auto* partial = new PartialDecoder;
-    partial->cinfo.err = jpeg_std_error(&partial->error.pub);
-    partial->error.pub.error_exit = partial_error_exit;
-    partial->error.pub.emit_message = partial_emit_message;
-    if (setjmp(partial->error.jump)) {
-      delete partial;
-      return -1;
-    }
-    jpeg_create_decompress(&partial->cinfo);
-    partial_ = partial;
+                                std::string* error, bool libjpeg_only) {
+  // Probably truncated: the whole decode will say so.
+  if (!libjpeg_only && !has_end_marker(data, size)) return -1;
+  if (!libjpeg()) {
+    *error = "JPEG decoding failed: libjpeg cannot make a decompressor";
+    return 0;
   }
   if (int kind = setjmp(static_cast<PartialDecoder*>(partial_)->error.jump)) {
     // Only members are read here: locals may not survive the longjmp.
@@ -128,7 +161,13 @@ int ImageDecoder::decode_window(const uint8_t* data, size_t size, int scale, con
   j_decompress_ptr cinfo = &static_cast<PartialDecoder*>(partial_)->cinfo;
   jpeg_mem_src(cinfo, data, static_cast<unsigned long>(size));
   jpeg_read_header(cinfo, TRUE);
-  if (cinfo->progressive_mode || (cinfo->jpeg_color_space != JCS_YCbCr && cinfo->jpeg_color_space != JCS_GRAYSCALE)) {
+  const bool rgb_output = cinfo->jpeg_color_space == JCS_YCbCr || cinfo->jpeg_color_space == JCS_GRAYSCALE;
+  if (libjpeg_only && !rgb_output) {
+    jpeg_abort_decompress(cinfo);
+    *error = "JPEG decoding failed: an unusual chroma subsampling in a CMYK or other non-YCbCr colour space";
+    return 0;
+  }
+  if (!libjpeg_only && (cinfo->progressive_mode || !rgb_output)) {
     jpeg_abort_decompress(cinfo);
     return -1;  // rare formats take the whole decode
   }
@@ -186,7 +225,9 @@ bool ImageDecoder::read_header_once(const uint8_t* data, size_t size, ImageHeade
     if (tjDecompressHeader3(static_cast<tjhandle>(handle_), data, static_cast<unsigned long>(size), &header->width,
                             &header->height, &subsamp, &colorspace) != 0) {
       *error = std::string("bad JPEG header: ") + tjGetErrorStr2(static_cast<tjhandle>(handle_));
-      return false;
+      if (!read_libjpeg_header(data, size, header)) return false;
+      error->clear();
+      reset();  // the failed read may have left the TurboJPEG handle unusable
     }
   } else if (header->format == ImageFormat::Png) {
     int channels = 0;
@@ -198,9 +239,16 @@ bool ImageDecoder::read_header_once(const uint8_t* data, size_t size, ImageHeade
     *error = "not a JPEG or PNG file";
     return false;
   }
+  const std::string size_text = std::to_string(header->width) + "x" + std::to_string(header->height);
   if (header->width <= 0 || header->height <= 0 || header->width > kMaxSide || header->height > kMaxSide) {
     *error = std::string(header->format == ImageFormat::Jpeg ? "bad JPEG header" : "bad PNG header") +
-             ": unreasonable image size " + std::to_string(header->width) + "x" + std::to_string(header->height);
+             ": unreasonable image size " + size_text;
+    return false;
+  }
+  const int64_t pixels = int64_t(header->width) * header->height;
+  if (pixels > max_pixels_) {
+    *error = "image of " + size_text + " = " + std::to_string(pixels) + " pixels is over the limit of " +
+             std::to_string(max_pixels_) + " (set " + kMaxImagePixelsVariable + " to raise it)";
     return false;
   }
   return true;
@@ -213,9 +261,16 @@ bool ImageDecoder::decode(const uint8_t* data, size_t size, int scale, Image* ou
   out->source_width = header.width;
   out->source_height = header.height;
   out->x0 = out->y0 = 0;
+  if (header.libjpeg_only) {
+    // A truncated file is decoded to its last row, so the damage is caught (as below).
+    const Window whole{0, 0, header.width, header.height};  // in decoded pixels: clamped to the scaled size
+    const bool windowed = window && has_end_marker(data, size);
+    out->scale = scale;
+    return decode_window(data, size, scale, windowed ? *window : whole, out, error, true) == 1;
+  }
   if (window && header.format == ImageFormat::Jpeg) {
     out->scale = scale;
-    int done = decode_window(data, size, scale, *window, out, error);
+    int done = decode_window(data, size, scale, *window, out, error, false);
     if (done >= 0) return done == 1;
     out->x0 = out->y0 = 0;
   }

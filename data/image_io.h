@@ -34,7 +34,17 @@ struct ImageHeader {
   ImageFormat format = ImageFormat::Unknown;
   int width = 0;
   int height = 0;
+  bool libjpeg_only = false;  // a JPEG whose subsampling TurboJPEG refuses: decoded through libjpeg
 };
+
+// The largest image a data set may hold, in pixels (PIL's default, 89.5 million, so
+// a file PIL opens opens here too); decoding a bigger one is refused before any
+// pixel is allocated. The environment variable raises it.
+constexpr int64_t kDefaultMaxImagePixels = 89478485;
+constexpr const char* kMaxImagePixelsVariable = "NEBULA_MAX_IMAGE_PIXELS";
+// The limit in force: the variable's value, else the default (throws naming the
+// variable when it is not a positive whole number).
+int64_t max_image_pixels();
 
 // The DCT scales TurboJPEG decodes at, largest reduction last.
 constexpr int kDecodeScales[] = {1, 2, 4, 8};
@@ -49,7 +59,8 @@ struct Window {
 int choose_decode_scale(int region_w, int region_h, int need_w, int need_h);
 
 // One per thread: owns a TurboJPEG handle. Decoding never throws for bad data;
-// it returns false with a one-line reason.
+// it returns false with a one-line reason. The pixel limit is read when the
+// decoder is made.
 class ImageDecoder {
  public:
   ImageDecoder();
@@ -69,11 +80,15 @@ class ImageDecoder {
 
  private:
   bool read_header_once(const uint8_t* data, size_t size, ImageHeader* header, std::string* error);
+  bool read_libjpeg_header(const uint8_t* data, size_t size, ImageHeader* header);
   // The libjpeg path for a window; returns 1 done, 0 broken, -1 not applicable (use the whole decode).
+  // A libjpeg-only file is always decoded here.
   int decode_window(const uint8_t* data, size_t size, int scale, const Window& window, Image* out,
-                    std::string* error);
+                    std::string* error, bool libjpeg_only);
+  void* libjpeg();
   void reset();
 
+  int64_t max_pixels_;        // max_image_pixels() when the decoder was made (first: it may throw)
   void* handle_;
   void* partial_ = nullptr;   // libjpeg decompressor for windows, created on first use
   std::vector<uint8_t> cmyk_;

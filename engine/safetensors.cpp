@@ -1,11 +1,8 @@
 #include "engine/safetensors.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -230,17 +227,10 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& p
 }
 
 SafetensorsFile read_safetensors(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  SAFETENSORS_CHECK(in.good(), path, "cannot be opened: ", std::strerror(errno));
-  std::error_code error;
-  SAFETENSORS_CHECK(std::filesystem::is_regular_file(path, error), path, "is not a regular file");
-  const std::streamoff size = in.tellg();
-  SAFETENSORS_CHECK(size >= 0, path, "cannot be read: its size is unknown");
-  std::string bytes(size_t(size), '\0');
-  in.seekg(0);
-  in.read(bytes.data(), size);
-  SAFETENSORS_CHECK(in.gcount() == size, path, "could not be read: ", in.gcount(), " of ", size, " bytes");
-  return parse_safetensors(bytes, path);
+  std::vector<uint8_t> bytes;
+  std::string error;
+  SAFETENSORS_CHECK(read_file(path, &bytes, &error), path, "cannot be read: ", error);
+  return parse_safetensors(std::string(bytes.begin(), bytes.end()), path);
 }
 
 void write_safetensors(const std::string& path, const std::vector<std::pair<std::string, Tensor>>& tensors,

@@ -1,9 +1,6 @@
 #include "models/model_limits.h"
 
-#include <charconv>
-#include <cstdlib>
-#include <cstring>
-
+#include "base/environment.h"
 #include "base/error.h"
 #include "engine/shape.h"
 #include "models/model_file.h"
@@ -12,24 +9,15 @@ namespace nebula {
 
 namespace {
 
-// The variable's value as a positive whole number, or the fallback when unset.
-int64_t limit_from_environment(const char* variable, int64_t fallback) {
-  const char* text = std::getenv(variable);
-  if (text == nullptr || *text == '\0') return fallback;
-  int64_t value = 0;
-  const char* end = text + std::strlen(text);
-  auto [stop, error] = std::from_chars(text, end, value);
-  NEBULA_CHECK(error == std::errc() && stop == end && value > 0, variable, ": '", text,
-               "' is not a positive whole number (it sets the largest model a model file may ask for)");
-  return value;
-}
+constexpr const char* kWhatModelLimits = "the largest model a model file may ask for";
 
 }  // namespace
 
 ModelLimits model_limits() {
   ModelLimits limits;
-  limits.parameters = limit_from_environment(kMaxParametersVariable, limits.parameters);
-  limits.activation_bytes = limit_from_environment(kMaxActivationBytesVariable, limits.activation_bytes);
+  limits.parameters = positive_whole_from_environment(kMaxParametersVariable, limits.parameters, kWhatModelLimits);
+  limits.activation_bytes = positive_whole_from_environment(kMaxActivationBytesVariable, limits.activation_bytes,
+                                                           kWhatModelLimits);
   return limits;
 }
 

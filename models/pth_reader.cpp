@@ -4,15 +4,13 @@
 
 #include <cstring>
 #include <deque>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
-#include <sstream>
 #include <tuple>
 #include <unordered_map>
 
 #include "base/error.h"
+#include "base/file_io.h"
 #include "engine/shape.h"
 
 namespace nebula {
@@ -835,16 +833,10 @@ std::vector<PthEntry> parse_pth(const std::string& bytes, const std::string& pat
 }
 
 std::vector<PthEntry> read_pth(const std::string& path) {
-  // Only a regular file: opening a FIFO would wait forever for a writer.
-  std::error_code error;
-  if (std::filesystem::exists(path, error) && !std::filesystem::is_regular_file(path, error))
-    fail(path, "is not a regular file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "cannot open the file");
-  std::ostringstream contents;
-  contents << in.rdbuf();
-  if (in.bad()) fail(path, "cannot read the file");
-  return parse_pth(contents.str(), path);
+  std::vector<uint8_t> bytes;
+  std::string error;
+  if (!read_file(path, &bytes, &error)) fail(path, error);
+  return parse_pth(std::string(bytes.begin(), bytes.end()), path);
 }
 
 }  // namespace nebula

@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
+#include "base/error.h"
 #include "data/augment.h"
 #include "data/dataset.h"
 #include "data/image_io.h"
@@ -190,6 +192,48 @@ TEST(ImageIo, RenderingFromTheWindowEqualsRenderingFromTheWholeImage) {
     render_sample(part, pre, &p, b.data());
     ASSERT_EQ(a, b) << "draw " << i;
   }
+}
+
+// A PNG signature and IHDR chunk claiming width x height: all a header read looks at.
+std::vector<uint8_t> png_header_claiming(uint32_t width, uint32_t height) {
+  std::vector<uint8_t> bytes = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 'I', 'H', 'D', 'R'};
+  for (uint32_t v : {width, height})
+    for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(uint8_t(v >> shift));
+  for (uint8_t b : {8, 2, 0, 0, 0, 0, 0, 0, 0}) bytes.push_back(b);  // 8-bit RGB, then a CRC stb ignores
+  return bytes;
+}
+
+TEST(ImageIo, ImagesOverThePixelLimitAreRefusedAtTheHeader) {
+  ::unsetenv(kMaxImagePixelsVariable);
+  std::vector<uint8_t> huge = png_header_claiming(16384, 16384);
+  ImageDecoder decoder;
+  ImageHeader header;
+  std::string error;
+  EXPECT_FALSE(decoder.read_header(huge.data(), huge.size(), &header, &error));
+  EXPECT_EQ(error, "image of 16384x16384 = 268435456 pixels is over the limit of 89478485 (set "
+                   "NEBULA_MAX_IMAGE_PIXELS to raise it)");
+  Image image;
+  EXPECT_FALSE(decoder.decode(huge.data(), huge.size(), 1, &image, &error));
+  EXPECT_TRUE(image.pixels.empty());
+  std::vector<uint8_t> large = png_header_claiming(9000, 9000);  // 81 million: under the default
+  EXPECT_TRUE(decoder.read_header(large.data(), large.size(), &header, &error)) << error;
+}
+
+TEST(ImageIo, ThePixelLimitIsRaisedByItsVariable) {
+  std::vector<uint8_t> huge = png_header_claiming(16384, 16384);
+  ::setenv(kMaxImagePixelsVariable, "300000000", 1);
+  ImageDecoder raised;
+  ImageHeader header;
+  std::string error;
+  EXPECT_TRUE(raised.read_header(huge.data(), huge.size(), &header, &error)) << error;
+  ::setenv(kMaxImagePixelsVariable, "1000", 1);
+  ImageDecoder lowered;
+  std::vector<uint8_t> small = png_header_claiming(40, 30);
+  EXPECT_FALSE(lowered.read_header(small.data(), small.size(), &header, &error));
+  EXPECT_NE(error.find("over the limit of 1000"), std::string::npos) << error;
+  ::setenv(kMaxImagePixelsVariable, "lots", 1);
+  EXPECT_THROW(ImageDecoder(), Error);
+  ::unsetenv(kMaxImagePixelsVariable);
 }
 
 TEST(ImageIo, BrokenFilesFailWithAReason) {

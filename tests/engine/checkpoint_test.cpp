@@ -3,6 +3,7 @@
 // of truncated, foreign, mismatched and lying files; a failed save leaves the
 // destination as it was.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -291,8 +292,11 @@ TEST_F(Checkpoint, GarbageAndForeignFilesAreRefused) {
   expect_error([&] { load_checkpoint(path("text.txt"), *model, nullptr); }, path("text.txt"), "header");
   write_bytes(path("empty"), "");
   expect_error([&] { load_checkpoint(path("empty"), *model, nullptr); }, path("empty"), "too short");
-  expect_error([&] { load_checkpoint(path("absent"), *model, nullptr); }, path("absent"), "cannot be opened");
+  expect_error([&] { load_checkpoint(path("absent"), *model, nullptr); }, path("absent"), "missing file");
   expect_error([&] { load_checkpoint(dir_.string(), *model, nullptr); }, dir_.string(), "not a regular file");
+  ASSERT_EQ(::mkfifo(path("fifo.safetensors").c_str(), 0644), 0);  // refused, not waited on for a writer
+  expect_error([&] { load_checkpoint(path("fifo.safetensors"), *model, nullptr); }, path("fifo.safetensors"),
+               "not a regular file (a FIFO)");
   // A valid safetensors file that is not a Nebula checkpoint (e.g. a torch state_dict).
   write_safetensors(path("torch.safetensors"), {{"0.weight", Tensor::zeros({3, 2, 3, 3})}});
   expect_error([&] { load_checkpoint(path("torch.safetensors"), *model, nullptr); }, path("torch.safetensors"),

@@ -9,6 +9,7 @@
 // quickly and without the memory it asks for.
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <zip.h>
 
 #include <chrono>
@@ -392,7 +393,14 @@ TEST(PthReader, RefusesBrokenArchives) {
   std::ofstream(legacy, std::ios::binary) << std::string("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.", 15);
   expect_refused(legacy, {"legacy", "re-save"});
 
-  expect_refused(temp_path("does_not_exist.pth"), {"cannot open"});
+  expect_refused(temp_path("does_not_exist.pth"), {"missing file"});
+
+  // A FIFO is refused at once (opening it for reading would wait for a writer).
+  std::string fifo = temp_path("fifo.pth");
+  std::remove(fifo.c_str());
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+  expect_refused(fifo, {"not a regular file (a FIFO)"});
+  std::remove(fifo.c_str());
 }
 
 TEST(PthReader, ReadWeightsNamesTheFileForGarbageSafetensors) {
