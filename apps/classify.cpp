@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "apps/device_choice.h"
+#include "train/device_choice.h"
 #include "base/file_io.h"
 #include "data/image_io.h"
 #include "base/error.h"

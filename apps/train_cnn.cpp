@@ -4,7 +4,8 @@
 
 #include <cstdio>
 
-#include "apps/trainer.h"
+#include "train/stop_request.h"
+#include "train/trainer.h"
 #include "base/error.h"
 
 int main(int argc, char** argv) {
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   try {
     nebula::TrainResult result = nebula::train(c);
+    if (result.stopped_by_signal) return nebula::kStoppedExitStatus;
     return result.stopped_on_nan ? 2 : 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "train_cnn: %s\n", e.what());

@@ -105,7 +105,7 @@ size_t Loader::batches_per_epoch() const {
   return options_.drop_last ? n / b : (n + b - 1) / b;
 }
 
-void Loader::start_epoch(int epoch) {
+void Loader::start_epoch(int epoch, size_t first_batch) {
   auto order = std::make_shared<std::vector<size_t>>(rows_.size());
   std::iota(order->begin(), order->end(), size_t(0));
   if (options_.shuffle) {
@@ -119,8 +119,8 @@ void Loader::start_epoch(int epoch) {
     epoch_ = epoch;
     order_ = std::move(order);
     total_batches_ = batches_per_epoch();
-    next_to_make_ = 0;
-    next_to_hand_ = 0;
+    next_to_make_ = std::min(first_batch, total_batches_);
+    next_to_hand_ = next_to_make_;
     active_ = true;
     for (auto& slot : ring_) stale.push_back(std::move(slot));
   }

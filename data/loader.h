@@ -66,8 +66,9 @@ class Loader {
   Loader(const Loader&) = delete;
   Loader& operator=(const Loader&) = delete;
 
-  // Starts (or restarts) the production of an epoch's batches.
-  void start_epoch(int epoch);
+  // Starts (or restarts) the production of an epoch's batches, from batch
+  // `first_batch` (a resumed epoch: the batches are those a whole epoch has there).
+  void start_epoch(int epoch, size_t first_batch = 0);
   // The next batch of the epoch, in order; false when the epoch is done.
   bool next(Batch* batch);
 

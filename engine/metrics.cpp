@@ -1,6 +1,7 @@
 #include "engine/metrics.h"
 
 #include <cmath>
+#include <utility>
 
 #include "engine/dispatch.h"
 #include "base/error.h"
@@ -41,6 +42,17 @@ void RmseMeter::reset() {
   column_sums_.clear();
   pending_.clear();
   samples_ = 0;
+}
+
+std::vector<double> RmseMeter::column_squared_errors() const {
+  collect();
+  return column_sums_;
+}
+
+void RmseMeter::restore(std::vector<double> column_squared_errors, int64_t samples) {
+  reset();
+  column_sums_ = std::move(column_squared_errors);
+  samples_ = samples;
 }
 
 }  // namespace nebula

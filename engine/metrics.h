@@ -21,6 +21,10 @@ class RmseMeter {
   int columns() const { return static_cast<int>(column_sums_.size()); }
   int64_t samples() const { return samples_; }
   void reset();
+  // The per-column sums of squared errors, to save an interrupted epoch, and
+  // their restoration: a meter restored and fed the rest gives the same figures.
+  std::vector<double> column_squared_errors() const;
+  void restore(std::vector<double> column_squared_errors, int64_t samples);
 
  private:
   // Adds the GPU batches' sums into column_sums_, in the order they came.

@@ -7,8 +7,8 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "apps/history.h"
-#include "apps/trainer.h"
+#include "train/history.h"
+#include "train/trainer.h"
 #include "base/file_io.h"
 #include "data/synth.h"
 #include "engine/device.h"

@@ -1,4 +1,4 @@
-#include "apps/history.h"
+#include "train/history.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -3,6 +3,7 @@
 // history and curves, the final test evaluation and summary.json. A killed run
 // resumes exactly from its last checkpoint: the split, the shuffles, the
 // augmentations and the dropout masks are all functions of (seed, epoch, ...).
+// One --out folder holds one run at a time (train/run_directory.h).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -43,10 +44,13 @@ struct TrainResult {
   double val_rmse = 0, best_val_rmse = 0, test_rmse = 0, mean_predictor_test_rmse = 0;
   double images_per_second = 0, seconds = 0;
   bool stopped_on_nan = false;
+  bool stopped_by_signal = false;  // SIGINT or SIGTERM: last.safetensors holds where it stopped
 };
 
 // Runs the job; prints its progress on stderr and its results on stdout.
 // Throws nebula::Error on bad input (the message names the file and problem).
+// The first SIGINT or SIGTERM finishes the current step, saves the run's place
+// in last.safetensors (so --resume continues with the next batch) and returns.
 TrainResult train(const TrainConfig& config);
 
 }  // namespace nebula

@@ -1,4 +1,4 @@
-#include "apps/device_choice.h"
+#include "train/device_choice.h"
 
 #include <cstdio>
 
