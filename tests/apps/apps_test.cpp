@@ -1,14 +1,17 @@
-// The data apps end to end: make_galaxies writes a set check_data accepts,
-// check_data refuses a malformed label file with one clear line and a non-zero
-// exit, and preview writes a PNG.
+// The apps end to end, run as a user would: make_galaxies writes a set
+// check_data accepts, check_data refuses a malformed label file with one clear
+// line and a non-zero exit, preview writes a PNG, train_cnn survives Ctrl-C and
+// predict refuses bad arguments.
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "data/image_io.h"
-#include "data_test_util.h"
+#include "tests/data/data_test_util.h"
 #include "tests/app_path.h"
 
 namespace nebula::data {
@@ -80,6 +83,50 @@ TEST(DataApps, BadArgumentsFailClearly) {
   EXPECT_EQ(nowhere.status, 1);
   EXPECT_NE(nowhere.output.find("check_data: error: /nonexistent/galaxies: data folder not found"), std::string::npos)
       << nowhere.output;
+}
+
+// Ctrl-C during training: train_cnn finishes the step, saves its place, says how
+// to resume and exits 130; the same command with --resume then completes the run.
+TEST(TrainApps, CtrlCSavesTheRunAndExits130) {
+  test::TempDir dir;
+  ASSERT_EQ(run(nebula::test::app_path(MAKE_GALAXIES) + " --out " + dir.path() + " --count 60 --seed 4").status, 0);
+  const std::string out = dir.file("run");
+  const std::string command = nebula::test::app_path(TRAIN_CNN) + " --data " + dir.path() +
+                              " --model cnn1 --input-size 48 --batch 4 --workers 1 --out " + out;
+  pid_t child = ::fork();
+  if (child == 0) {
+    std::freopen(dir.file("log.txt").c_str(), "w", stdout);
+    ::dup2(::fileno(stdout), 2);
+    ::execl("/bin/sh", "sh", "-c", ("exec " + command + " --epochs 50").c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ASSERT_GT(child, 0);
+  for (int i = 0; i < 2000 && !is_file(out + "/split.csv"); ++i) ::usleep(10000);
+  ::usleep(300000);
+  ::kill(child, SIGINT);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  const std::string log = read_text_file(dir.file("log.txt"));
+  ASSERT_TRUE(WIFEXITED(status)) << log;
+  EXPECT_EQ(WEXITSTATUS(status), 130) << log;
+  EXPECT_NE(log.find("stopped by SIGINT"), std::string::npos) << log;
+  EXPECT_NE(log.find("with --resume to continue"), std::string::npos) << log;
+  ASSERT_TRUE(is_file(out + "/last.safetensors")) << log;
+  // Resumed up to the epoch it stopped in, the run completes.
+  Outcome resumed;
+  for (int epochs = 1; epochs <= 50; ++epochs) {  // the refusal names the epoch it stopped in
+    resumed = run(command + " --resume --epochs " + std::to_string(epochs));
+    if (resumed.output.find("beyond --epochs") == std::string::npos) break;
+  }
+  EXPECT_EQ(resumed.status, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resuming " + out + "/last.safetensors"), std::string::npos) << resumed.output;
+  EXPECT_TRUE(is_file(out + "/summary.json")) << resumed.output;
+}
+
+TEST(TrainApps, PredictRefusesABatchThatIsNotPositive) {
+  Outcome refused = run(nebula::test::app_path(PREDICT) + " --checkpoint none.safetensors --images . --batch -1");
+  EXPECT_EQ(refused.status, 1);
+  EXPECT_NE(refused.output.find("predict: --batch must be positive, got -1"), std::string::npos) << refused.output;
 }
 
 }  // namespace

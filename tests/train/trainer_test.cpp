@@ -1,0 +1,325 @@
+// End to end on the CPU: render a few hundred synthetic galaxies, train a small
+// CNN on them through the same job train_cnn runs, and check that it learnt from
+// the pixels (beats predicting the training mean), that a resumed run equals an
+// uninterrupted one bit for bit (also one stopped by Ctrl-C inside an epoch),
+// that a diverging run stops cleanly, that damaged checkpoints and a second run
+// on one folder are refused, and that predict's submission scores what train
+// reported.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "base/error.h"
+#include "base/file_io.h"
+#include "data/labels.h"
+#include "data/synth.h"
+#include "engine/device.h"
+#include "engine/safetensors.h"
+#include "train/history.h"
+#include "train/predict_submission.h"
+#include "train/run_directory.h"
+#include "train/trainer.h"
+
+namespace nebula {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* kSmallModel = R"(
+input 3 32 32
+crop 250
+conv 16 3 relu
+maxpool 2
+conv 32 3 relu
+maxpool 2
+conv 32 3 relu
+maxpool 2
+flatten
+dense 64 relu
+dense outputs sigmoid
+)";
+
+class TrainEndToEnd : public ::testing::Test {
+ protected:
+  // ctest runs each test in its own process, so each renders only the
+  // galaxies it needs, into its own folder.
+  static void SetUpTestSuite() {
+    root_ = fs::temp_directory_path() / ("nebula_e2e_" + std::to_string(::getpid()));
+    fs::create_directories(root_);
+    write_file_atomic((root_ / "small.model").string(), kSmallModel);
+  }
+  static void TearDownTestSuite() { fs::remove_all(root_); }
+
+  TrainConfig config(const std::string& run, int epochs, size_t galaxies = 150) const {
+    std::string dir = (root_ / ("galaxies" + std::to_string(galaxies))).string();
+    if (!fs::exists(dir)) data::make_galaxies(dir, galaxies, 1);
+    TrainConfig c;
+    c.data_dir = dir;
+    c.model = (root_ / "small.model").string();
+    c.epochs = epochs;
+    c.batch = 20;
+    c.lr = 3e-3f;
+    c.split = galaxies >= 600 ? "400/100/100" : "0.6/0.2/0.2";
+    c.augment = false;
+    c.out_dir = (root_ / run).string();
+    c.quiet = true;
+    c.seed = 5;
+    return c;
+  }
+
+  static fs::path root_;
+};
+
+fs::path TrainEndToEnd::root_;
+
+// Runs f, which must throw nebula::Error with every fragment in its one-line message.
+void expect_error(const std::function<void()>& f, const std::vector<std::string>& fragments) {
+  try {
+    f();
+    ADD_FAILURE() << "no error; expected one with '" << fragments.front() << "'";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+    for (const std::string& fragment : fragments) EXPECT_NE(what.find(fragment), std::string::npos) << what;
+  }
+}
+
+// Trains with a SIGINT sent once the run has set up (its split.csv exists) and
+// a few steps have run. SIGINT is ignored around the run, so a signal that came
+// late would change nothing.
+TrainResult train_and_interrupt(const TrainConfig& c) {
+  struct sigaction ignore = {}, before = {};
+  ignore.sa_handler = SIG_IGN;
+  sigaction(SIGINT, &ignore, &before);
+  std::atomic<bool> done{false};
+  std::thread sender([&] {
+    while (!done && !fs::exists(c.out_dir + "/split.csv")) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    if (!done) ::kill(::getpid(), SIGINT);
+  });
+  TrainResult result;
+  try {
+    result = train(c);
+  } catch (...) {
+    done = true;
+    sender.join();
+    sigaction(SIGINT, &before, nullptr);
+    throw;
+  }
+  done = true;
+  sender.join();
+  sigaction(SIGINT, &before, nullptr);
+  return result;
+}
+
+void expect_same_history(const std::string& a_path, const std::string& b_path) {
+  std::vector<EpochRecord> a = parse_history_csv(read_text_file(a_path), a_path);
+  std::vector<EpochRecord> b = parse_history_csv(read_text_file(b_path), b_path);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {  // every loss and RMSE (their timings differ, of course)
+    EXPECT_EQ(a[i].epoch, b[i].epoch);
+    EXPECT_EQ(a[i].train_loss, b[i].train_loss) << "epoch " << a[i].epoch;
+    EXPECT_EQ(a[i].train_rmse, b[i].train_rmse) << "epoch " << a[i].epoch;
+    EXPECT_EQ(a[i].val_loss, b[i].val_loss) << "epoch " << a[i].epoch;
+    EXPECT_EQ(a[i].val_rmse, b[i].val_rmse) << "epoch " << a[i].epoch;
+  }
+}
+
+void expect_same_tensors(const std::string& a_path, const std::string& b_path) {
+  SafetensorsFile a = read_safetensors(a_path);
+  SafetensorsFile b = read_safetensors(b_path);
+  ASSERT_EQ(a.entries().size(), b.entries().size());
+  for (const SafetensorsEntry& entry : a.entries())
+    EXPECT_EQ(entry.tensor.to_vector(), b.at(entry.name).to_vector()) << entry.name;
+}
+
+// The GalaxyIDs split.csv puts in the test part.
+std::vector<int64_t> test_ids(const std::string& split_csv) {
+  std::vector<int64_t> ids;
+  std::istringstream in(read_text_file(split_csv));
+  std::string line;
+  std::getline(in, line);  // the header
+  while (std::getline(in, line))
+    if (line.size() > 5 && line.compare(line.size() - 5, 5, ",test") == 0) ids.push_back(std::stoll(line));
+  return ids;
+}
+
+TEST_F(TrainEndToEnd, SmallCnnBeatsTheMeanPredictor) {
+  TrainResult result = train(config("learn", 20, 600));
+  EXPECT_EQ(result.epochs_run, 20);
+  ASSERT_GT(result.mean_predictor_test_rmse, 0.1);
+  EXPECT_LT(result.best_val_rmse, 0.92 * result.mean_predictor_test_rmse)
+      << "validation RMSE " << result.best_val_rmse << " vs the mean predictor's " << result.mean_predictor_test_rmse;
+  EXPECT_LT(result.test_rmse, 0.92 * result.mean_predictor_test_rmse);
+  for (const char* file : {"best.safetensors", "last.safetensors", "history.csv", "curves.svg", "summary.json"})
+    EXPECT_TRUE(fs::exists(root_ / "learn" / file)) << file;
+}
+
+TEST_F(TrainEndToEnd, ResumedRunMatchesUninterruptedRun) {
+  TrainConfig whole = config("whole", 3);
+  whole.augment = true;  // the augmentation draws must continue where they left off too
+  train(whole);
+  TrainConfig first = whole, rest = whole;
+  first.out_dir = rest.out_dir = (root_ / "resumed").string();
+  first.epochs = 2;
+  train(first);
+  rest.resume = true;
+  train(rest);
+  expect_same_tensors((root_ / "whole" / "last.safetensors").string(),
+                      (root_ / "resumed" / "last.safetensors").string());
+  expect_same_history((root_ / "whole" / "history.csv").string(), (root_ / "resumed" / "history.csv").string());
+  // Resuming with the other augmentation render is refused, and says how to resume.
+  TrainConfig other = rest;
+  other.epochs = 4;
+  other.resize_first = false;
+  try {
+    train(other);
+    ADD_FAILURE() << "a resume with --single-resample was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("resume it without --single-resample"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(TrainEndToEnd, DivergingRunStopsWithoutWritingACheckpoint) {
+  TrainConfig c = config("diverge", 3);
+  c.lr = 1e30f;
+  TrainResult result = train(c);
+  EXPECT_TRUE(result.stopped_on_nan);
+  EXPECT_FALSE(fs::exists(root_ / "diverge" / "last.safetensors"));
+}
+
+TEST_F(TrainEndToEnd, BadArgumentsAreRefused) {
+  TrainConfig c = config("bad", 1);
+  c.split = "0.9/0.9/0.9";
+  expect_error([&] { train(c); }, {"0.9/0.9/0.9"});
+  c = config("bad", 1);
+  c.model = "no-such-model";
+  expect_error([&] { train(c); }, {"no-such-model"});
+  c = config("bad", 1);
+  c.data_dir = (root_ / "nowhere").string();
+  expect_error([&] { train(c); }, {(root_ / "nowhere").string()});
+  c = config("bad", 1);
+  c.batch = 0;
+  expect_error([&] { train(c); }, {"--batch", "must be positive"});
+  // The GPU flags: a backend that does not exist, and a device that is not there.
+  c = config("bad", 1);
+  c.backend = "tpu";
+  expect_error([&] { train(c); }, {"--backend", "tpu"});
+  c = config("bad", 1);
+  c.device = "gpu0";
+  expect_error([&] { train(c); }, {"--device", "gpu0"});
+  if (!cuda_available()) {
+    c = config("bad", 1);
+    c.device = "cuda";  // asked for by name, so no quiet fall back to the CPU
+    expect_error([&] { train(c); }, {"cuda"});
+  }
+}
+
+// A resumed run checks the checkpoint's metadata before it trains: each field a
+// damaged or hand-edited file could hold is refused, naming the file and field.
+TEST_F(TrainEndToEnd, ResumeRefusesDamagedMetadata) {
+  TrainConfig c = config("tampered", 2);
+  train(c);
+  const std::string last = c.out_dir + "/last.safetensors";
+  const SafetensorsFile original = read_safetensors(last);
+  std::vector<std::pair<std::string, Tensor>> tensors;
+  for (const SafetensorsEntry& entry : original.entries()) tensors.emplace_back(entry.name, entry.tensor);
+  const std::pair<const char*, const char*> edits[] = {
+      {"epoch", "2147483647"}, {"epoch", "-5"}, {"epoch", "2x"}, {"best_val_rmse", "nan"}, {"crop", "abc"},
+      {"input_size", "16abc"}, {"epoch", "3"}};
+  c.resume = true;
+  for (const auto& [key, value] : edits) {
+    std::map<std::string, std::string> metadata = original.metadata();
+    metadata[key] = value;
+    write_safetensors(last, tensors, metadata);
+    const std::string expected = std::string(key) == "epoch" && std::string(value) == "3"
+                                     ? "beyond --epochs 2"
+                                     : std::string("metadata ") + key + " = '" + value + "'";
+    expect_error([&] { train(c); }, {last, expected});
+  }
+  std::map<std::string, std::string> metadata = original.metadata();
+  metadata.erase("epoch");
+  write_safetensors(last, tensors, metadata);
+  expect_error([&] { train(c); }, {last, "no 'epoch'"});
+}
+
+TEST_F(TrainEndToEnd, ASecondRunOnTheSameFolderIsRefused) {
+  TrainConfig c = config("locked", 1);
+  RunDirectory held(c.out_dir);  // as a first run holds it
+  expect_error([&] { train(c); }, {c.out_dir, "another run is writing here (PID"});
+}
+
+// Ctrl-C inside an epoch: the step finishes, the run's place is saved, and
+// --resume continues with the next batch, giving the uninterrupted run's figures.
+TEST_F(TrainEndToEnd, AStoppedRunResumesWithItsNextBatch) {
+  TrainConfig whole = config("uninterrupted", 3);
+  whole.augment = true;
+  whole.batch = 5;  // 18 steps an epoch: a signal seldom lands between two epochs
+  train(whole);
+  TrainConfig stopped = whole;
+  bool inside_an_epoch = false;
+  for (int attempt = 0; attempt < 3 && !inside_an_epoch; ++attempt) {
+    stopped.out_dir = (root_ / ("stopped" + std::to_string(attempt))).string();
+    TrainResult first = train_and_interrupt(stopped);
+    ASSERT_TRUE(first.stopped_by_signal) << "the run ended before the signal came";
+    inside_an_epoch = read_safetensors(stopped.out_dir + "/last.safetensors").metadata().count("interrupted_batches");
+  }
+  ASSERT_TRUE(inside_an_epoch) << "three signals all came between epochs";
+  TrainConfig rest = stopped;
+  rest.resume = true;
+  TrainResult resumed = train(rest);
+  EXPECT_FALSE(resumed.stopped_by_signal);
+  EXPECT_EQ(resumed.epochs_run, 3);
+  expect_same_history(whole.out_dir + "/history.csv", rest.out_dir + "/history.csv");
+  expect_same_tensors(whole.out_dir + "/last.safetensors", rest.out_dir + "/last.safetensors");
+}
+
+// train, then predict_submission on every image, then the submission scored on
+// the test rows of split.csv: the test RMSE train reported, so predict builds
+// the same model, preprocesses the same way and writes each value under its column.
+TEST_F(TrainEndToEnd, APredictedSubmissionScoresTheReportedTestRmse) {
+  TrainConfig c = config("predicted", 2);
+  TrainResult result = train(c);
+  ASSERT_GT(result.test_rmse, 0);
+  PredictConfig p;
+  p.checkpoint = c.out_dir + "/best.safetensors";
+  p.images = c.data_dir + "/images_training_rev1";
+  p.out = c.out_dir + "/submission.csv";
+  PredictResult predicted = predict_submission(p);
+  data::LabelTable truth = data::read_labels(c.data_dir + "/training_solutions_rev1.csv");
+  EXPECT_EQ(predicted.predictions, truth.ids.size());
+  EXPECT_EQ(predicted.columns, 37u);
+  data::LabelTable submission = data::read_labels(p.out);
+  ASSERT_EQ(submission.columns, truth.columns);
+  std::map<int64_t, size_t> row_of;
+  for (size_t r = 0; r < submission.ids.size(); ++r) row_of[submission.ids[r]] = r;
+  std::map<int64_t, size_t> truth_row;
+  for (size_t r = 0; r < truth.ids.size(); ++r) truth_row[truth.ids[r]] = r;
+  double sum = 0;
+  size_t values = 0;
+  for (int64_t id : test_ids(c.out_dir + "/split.csv")) {
+    ASSERT_TRUE(row_of.count(id)) << id;
+    for (size_t k = 0; k < truth.columns.size(); ++k) {
+      double e = double(submission.row(row_of[id])[k]) - truth.row(truth_row[id])[k];
+      sum += e * e;
+      ++values;
+    }
+  }
+  ASSERT_GT(values, 0u);
+  EXPECT_NEAR(std::sqrt(sum / values), result.test_rmse, 2e-6);  // the CSV keeps 6 decimals
+  p.batch = -1;
+  expect_error([&] { predict_submission(p); }, {"--batch must be positive, got -1"});
+}
+
+}  // namespace
+}  // namespace nebula
