@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/parse_number.h"
+#include "engine/finite.h"
 #include "engine/layers.h"
 #include "engine/safetensors.h"
 
@@ -50,9 +52,11 @@ std::vector<uint64_t> parse_counts(const std::string& text, const std::string& p
   while (true) {
     size_t comma = text.find(',', start);
     std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    NEBULA_CHECK(!item.empty() && item.find_first_not_of("0123456789") == std::string::npos, "checkpoint '", path,
-                 "': metadata ", kDropoutKey, " = '", text, "' is not a list of counts");
-    out.push_back(std::stoull(item));
+    uint64_t count = 0;
+    // A Dropout's mask offset is its call count times 2^32: past 2^32 calls, offsets would repeat.
+    NEBULA_CHECK(parse_whole_number<uint64_t>(item, 0, (uint64_t(1) << 32) - 1, &count), "checkpoint '", path,
+                 "': metadata ", kDropoutKey, " = '", text, "' is not a list of counts below 2^32");
+    out.push_back(count);
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
@@ -60,9 +64,10 @@ std::vector<uint64_t> parse_counts(const std::string& text, const std::string& p
 }
 
 int64_t parse_steps(const std::string& text, const std::string& path) {
-  NEBULA_CHECK(!text.empty() && text.size() < 19 && text.find_first_not_of("0123456789") == std::string::npos,
-               "checkpoint '", path, "': metadata ", kStepsKey, " = '", text, "' is not a step count");
-  return std::stoll(text);
+  int64_t steps = 0;
+  NEBULA_CHECK(parse_whole_number<int64_t>(text, 0, int64_t(1) << 53, &steps), "checkpoint '", path, "': metadata ",
+               kStepsKey, " = '", text, "' is not a step count");
+  return steps;
 }
 
 }  // namespace
@@ -120,7 +125,7 @@ CheckpointMetadata load_checkpoint(const SafetensorsFile& file, Module& model, O
   // Check everything before changing anything, and report every problem at once.
   const auto targets = checkpoint_tensors(model, optimizer, path);
   std::set<std::string> expected;
-  std::vector<std::string> missing, unexpected, wrong_shape;
+  std::vector<std::string> missing, unexpected, wrong_shape, non_finite;
   for (const auto& [key, tensor] : targets) {
     expected.insert(key);
     if (!file.contains(key)) {
@@ -128,6 +133,8 @@ CheckpointMetadata load_checkpoint(const SafetensorsFile& file, Module& model, O
     } else if (file.at(key).shape() != tensor.shape()) {
       wrong_shape.push_back(key + " (file " + to_string(file.at(key).shape()) + ", model " +
                             to_string(tensor.shape()) + ")");
+    } else if (std::string bad = first_non_finite(file.at(key)); !bad.empty()) {
+      non_finite.push_back(key + " (" + bad + ")");  // a model of Inf or NaN predicts NaN everywhere
     }
   }
   for (const SafetensorsEntry& e : file.entries()) {
@@ -135,11 +142,12 @@ CheckpointMetadata load_checkpoint(const SafetensorsFile& file, Module& model, O
     if (!optimizer && e.name.compare(0, 10, "optimizer.") == 0) continue;
     unexpected.push_back(e.name);
   }
-  if (!missing.empty() || !unexpected.empty() || !wrong_shape.empty()) {
+  if (!missing.empty() || !unexpected.empty() || !wrong_shape.empty() || !non_finite.empty()) {
     std::string problems;
     if (!missing.empty()) problems += detail::concat("; missing keys: ", join(missing));
     if (!unexpected.empty()) problems += detail::concat("; unexpected keys: ", join(unexpected));
     if (!wrong_shape.empty()) problems += detail::concat("; wrong shapes: ", join(wrong_shape));
+    if (!non_finite.empty()) problems += detail::concat("; values that are not finite: ", join(non_finite));
     NEBULA_FAIL("checkpoint '", path, "' does not match the model", problems);
   }
 

@@ -22,6 +22,8 @@ static_assert(sizeof(float) == 4, "float32 is required");
 
 // A header larger than this is not a tensor file (the reference reader uses the same bound).
 constexpr uint64_t kMaxHeaderBytes = 100u << 20;
+// Nesting the header may have: tensors hold a shape list, metadata only strings.
+constexpr int kMaxHeaderDepth = 8;
 
 #define SAFETENSORS_CHECK(cond, path, ...) NEBULA_CHECK(cond, "safetensors file '", path, "': ", __VA_ARGS__)
 
@@ -126,7 +128,15 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& p
   // nlohmann keeps the last of repeated keys silently; watch the top level for repeats.
   std::set<std::string> seen;
   std::string duplicate;
+  // A header is two levels deep (tensor, then its fields); a deeper one is refused
+  // before any value is printed, as printing a deeply nested value recurses.
+  bool too_deep = false;
   auto watch = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& value) {
+    using Event = nlohmann::json::parse_event_t;
+    if ((event == Event::object_start || event == Event::array_start) && depth > kMaxHeaderDepth) {
+      too_deep = true;
+      return false;  // not kept: nothing deeper is built
+    }
     if (event == nlohmann::json::parse_event_t::key && depth == 1 && duplicate.empty()) {
       const std::string key = value.get<std::string>();
       if (!seen.insert(key).second) duplicate = key;
@@ -139,6 +149,7 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& p
   } catch (const nlohmann::json::exception& e) {
     SAFETENSORS_CHECK(false, path, "has a header that is not valid JSON: ", e.what());
   }
+  SAFETENSORS_CHECK(!too_deep, path, "has a header nested deeper than ", kMaxHeaderDepth, " levels");
   SAFETENSORS_CHECK(root.is_object(), path, "has a header that is not a JSON object");
   SAFETENSORS_CHECK(duplicate.empty(), path, "names '", duplicate, "' twice in its header");
 

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "base/error.h"
+#include "engine/finite.h"
 #include "engine/safetensors.h"
 #include "models/pth_reader.h"
 
@@ -92,7 +93,7 @@ ImportReport import_weights(const std::vector<WeightTensor>& tensors, const std:
   for (NamedParameter& p : model.network->parameters()) targets.push_back({p.name, p.variable.value(), p.variable});
   for (NamedBuffer& b : model.network->buffers()) targets.push_back({b.name, b.tensor, Variable()});
 
-  std::vector<std::string> missing, mismatched;
+  std::vector<std::string> missing, mismatched, non_finite;
   std::set<std::string> used;
   std::vector<std::pair<Target*, const WeightTensor*>> plan;
   for (Target& t : targets) {
@@ -110,6 +111,10 @@ ImportReport import_weights(const std::vector<WeightTensor>& tensors, const std:
                                           " in the model"));
       continue;
     }
+    if (std::string bad = first_non_finite(it->second->tensor); !bad.empty()) {
+      non_finite.push_back(detail::concat(t.name, " (", bad, ")"));
+      continue;
+    }
     plan.emplace_back(&t, it->second);
   }
   for (const auto& [name, t] : file) {
@@ -121,11 +126,12 @@ ImportReport import_weights(const std::vector<WeightTensor>& tensors, const std:
     report.unexpected.push_back(name);
   }
 
-  if (!missing.empty() || !mismatched.empty()) {
+  if (!missing.empty() || !mismatched.empty() || !non_finite.empty()) {
     std::ostringstream message;
     message << path << ": does not fit model '" << model.spec.name << "':";
     if (!missing.empty()) message << " missing " << missing.size() << " backbone keys: " << join(missing) << ";";
     if (!mismatched.empty()) message << " " << mismatched.size() << " shape mismatches: " << join(mismatched, 6) << ";";
+    if (!non_finite.empty()) message << " values that are not finite in " << join(non_finite, 6) << ";";
     if (!report.unexpected.empty()) message << " keys the model lacks: " << join(report.unexpected) << ";";
     std::string text = message.str();
     text.pop_back();

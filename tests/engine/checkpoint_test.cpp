@@ -3,6 +3,8 @@
 // of truncated, foreign, mismatched and lying files; a failed save leaves the
 // destination as it was.
 #include <gtest/gtest.h>
+
+#include <cmath>
 #include <sys/stat.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -303,6 +305,43 @@ TEST_F(Checkpoint, GarbageAndForeignFilesAreRefused) {
                "not a Nebula checkpoint");
 }
 
+TEST_F(Checkpoint, NonFiniteWeightsAndAbsurdCountsAreRefusedByName) {
+  auto model = tiny_model(1);
+  Adamax optimizer(single_group(*model));
+  save_checkpoint(path("good.safetensors"), *model, &optimizer);
+  SafetensorsFile good = read_safetensors(path("good.safetensors"));
+  std::vector<std::pair<std::string, Tensor>> tensors;
+  for (const SafetensorsEntry& e : good.entries()) {
+    Tensor t = e.tensor.clone();
+    if (e.name == "model.0.weight") t.fill(INFINITY);  // as predict once turned into -nan everywhere
+    if (e.name == "model.1.running_var") t.data()[1] = NAN;
+    tensors.emplace_back(e.name, t);
+  }
+  write_safetensors(path("inf.safetensors"), tensors, good.metadata());
+  auto fresh = tiny_model(2);
+  const auto before = fresh->parameters().front().variable.value().to_vector();
+  expect_error([&] { load_checkpoint(path("inf.safetensors"), *fresh, nullptr); }, path("inf.safetensors"),
+               "values that are not finite: model.0.weight (element 0 is inf), model.1.running_var (element 1 is nan)");
+  EXPECT_EQ(fresh->parameters().front().variable.value().to_vector(), before);
+
+  std::vector<std::pair<std::string, Tensor>> plain;
+  for (const SafetensorsEntry& e : good.entries()) plain.emplace_back(e.name, e.tensor);
+  for (const char* calls : {"18446744073709551616", "4294967296", "3x", "-1", "1,,2"}) {
+    std::map<std::string, std::string> metadata = good.metadata();
+    metadata["nebula.dropout_calls"] = calls;
+    write_safetensors(path("calls.safetensors"), plain, metadata);
+    expect_error([&] { load_checkpoint(path("calls.safetensors"), *fresh, nullptr); }, path("calls.safetensors"),
+                 std::string("nebula.dropout_calls = '") + calls + "' is not a list of counts below 2^32");
+  }
+  for (const char* steps : {"12abc", "-3", "99999999999999999999"}) {
+    std::map<std::string, std::string> metadata = good.metadata();
+    metadata["nebula.optimizer_steps"] = steps;
+    write_safetensors(path("steps.safetensors"), plain, metadata);
+    expect_error([&] { load_checkpoint(path("steps.safetensors"), *fresh, &optimizer); }, path("steps.safetensors"),
+                 std::string("nebula.optimizer_steps = '") + steps + "' is not a step count");
+  }
+}
+
 TEST_F(Checkpoint, WrongShapesAreRefusedAndListed) {
   auto saved = tiny_model(1, 6);
   save_checkpoint(path("a.safetensors"), *saved, nullptr);
@@ -383,6 +422,13 @@ TEST_F(Checkpoint, HeaderLyingAboutSizesIsRefused) {
       {"not an object", image(R"([1,2,3])", data), "does not start with '{'"},
       {"metadata not strings", image(R"({"__metadata__":{"epoch":3},"a":{"dtype":"F32","shape":[6],"data_offsets":[0,24]}})", data),
        "metadata 'epoch'"},
+      // Nested 200,000 deep: refused as it is read, never printed (printing recurses).
+      {"deeply nested", image(R"({"a":{"dtype":"F32","shape":)" + std::string(200000, '[') + std::string(200000, ']') +
+                                  R"(,"data_offsets":[0,24]}})", data),
+       "nested deeper than 8 levels"},
+      {"deeply nested metadata", image(R"({"__metadata__":{"x":)" + std::string(200000, '[') + std::string(200000, ']') +
+                                           "}}", data),
+       "nested deeper than 8 levels"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.what);

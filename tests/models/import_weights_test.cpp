@@ -4,6 +4,8 @@
 // reported, num_batches_tracked optional, the backbone frozen on request.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "base/error.h"
 #include "engine/safetensors.h"
 #include "models/import_weights.h"
@@ -130,6 +132,21 @@ TEST(ImportWeights, MissingBackboneKeysAreAnErrorListingThem) {
   EXPECT_NE(error.find("layer1.0.conv2.weight"), std::string::npos) << error;
   EXPECT_NE(error.find("bn1.running_mean"), std::string::npos) << error;
   // Nothing was written.
+  EXPECT_EQ(model.network->parameters().front().variable.value().to_vector(), before);
+}
+
+TEST(ImportWeights, NonFiniteWeightsAreRefusedByName) {
+  Model model = small_model();
+  std::vector<WeightTensor> file = backbone_tensors(model, true);
+  for (WeightTensor& t : file)
+    if (t.name == "layer1.0.conv1.weight") {
+      t.tensor = t.tensor.clone();
+      t.tensor.data()[7] = INFINITY;
+    }
+  std::vector<float> before = model.network->parameters().front().variable.value().to_vector();
+  std::string error = error_of(file, model);
+  EXPECT_NE(error.find("weights.pth: does not fit model 'small'"), std::string::npos) << error;
+  EXPECT_NE(error.find("not finite in layer1.0.conv1.weight (element 7 is inf)"), std::string::npos) << error;
   EXPECT_EQ(model.network->parameters().front().variable.value().to_vector(), before);
 }
 
