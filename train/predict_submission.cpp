@@ -13,6 +13,7 @@
 #include "engine/checkpoint.h"
 #include "engine/safetensors.h"
 #include "models/model_file.h"
+#include "models/model_limits.h"
 #include "train/run_metadata.h"
 
 namespace nebula {
@@ -57,6 +58,7 @@ PredictResult predict_submission(const PredictConfig& c) {
   NEBULA_CHECK(c.workers >= 0, "--workers must be 0 (every core) or more, got ", c.workers);
   RunMetadata run;
   Model model = load_trained_model(c.checkpoint, c.device, &run);
+  check_batch_fits(model, c.batch);
 
   data::Dataset dataset = data::open_images(c.images);
   NEBULA_CHECK(dataset.rows() > 0, c.images, ": no images found");

@@ -19,6 +19,7 @@
 #include "engine/training_step.h"
 #include "models/import_weights.h"
 #include "models/model_file.h"
+#include "models/model_limits.h"
 #include "train/device_choice.h"
 #include "train/evaluation.h"
 #include "train/history.h"
@@ -147,6 +148,7 @@ std::unique_ptr<Job> set_up(const TrainConfig& c) {
   Device device = choose_device(c.device, c.backend);
   RunData d = open_run_data(c);
   Model model = build_model(c, static_cast<int>(d.dataset.num_columns()), device);
+  check_batch_fits(model, c.batch);
   auto job = std::unique_ptr<Job>(new Job{c, device, std::move(d), std::move(model)});
   job->optimizer = make_optimizer(c, job->model);
   job->loader_options = evaluation_loader_options(c, job->model, device);

@@ -211,6 +211,11 @@ TEST_F(TrainEndToEnd, BadArgumentsAreRefused) {
   c = config("bad", 1);
   c.batch = 0;
   expect_error([&] { train(c); }, {"--batch", "must be positive"});
+  // A batch whose layer outputs would not fit the activation limit is refused before it is allocated.
+  c = config("bad", 1);
+  ::setenv("NEBULA_MAX_ACTIVATION_BYTES", "1000000", 1);
+  expect_error([&] { train(c); }, {"a batch of 20 needs", "over the limit of 1000000", "NEBULA_MAX_ACTIVATION_BYTES"});
+  ::unsetenv("NEBULA_MAX_ACTIVATION_BYTES");
   // The GPU flags: a backend that does not exist, and a device that is not there.
   c = config("bad", 1);
   c.backend = "tpu";
