@@ -444,7 +444,7 @@ void add_adamax_benchmark() {
     std::array<ParameterSlots, kTensors> tensors;
     for (int t = 0; t < kTensors; ++t)
       tensors[t] = ParameterSlots{b(i, 4 * t), b(i, 4 * t + 1), b(i, 4 * t + 2), b(i, 4 * t + 3), sizes[t]};
-    cuda::adamax_update(AdamaxParams{}, 10, nullptr, tensors.data(), kTensors);
+    cuda::adamax_update(AdamaxParams{}, 10, DeviceStepValues{}, tensors.data(), kTensors);
   });
 }
 

@@ -468,42 +468,46 @@ bool update_on_cpu(const char* op, const std::vector<UpdateTensors>& tensors, st
   return device == Device::CPU;
 }
 
-const float* step_pointer(const char* op, const Tensor& step_counter) {
-  if (!step_counter.defined()) return nullptr;
-  NEBULA_CHECK(step_counter.device() == Device::CUDA && step_counter.numel() == 1, op,
-               ": the step counter must be one value on the GPU");
-  return step_counter.data();
+const float* device_value(const char* op, const char* what, const Tensor& value) {
+  if (!value.defined()) return nullptr;
+  NEBULA_CHECK(value.device() == Device::CUDA && value.numel() == 1, op, ": the ", what,
+               " must be one value on the GPU");
+  return value.data();
+}
+
+DeviceStepValues device_values(const char* op, const StepValues& on_device) {
+  return {device_value(op, "step counter", on_device.step_counter), device_value(op, "learning rate", on_device.lr)};
 }
 }  // namespace
 
-void adamax_update(const AdamaxParams& p, int64_t step, const Tensor& step_counter,
+void adamax_update(const AdamaxParams& p, int64_t step, const StepValues& on_device,
                    const std::vector<UpdateTensors>& tensors) {
   std::vector<ParameterSlots> slots;
   if (update_on_cpu("adamax update", tensors, &slots)) {
     for (const ParameterSlots& s : slots) ref::adamax_update(p, step, s.n, s.w, s.g, s.slot0, s.slot1);
   } else if (!slots.empty()) {
-    cuda::adamax_update(p, step, step_pointer("adamax update", step_counter), slots.data(),
+    cuda::adamax_update(p, step, device_values("adamax update", on_device), slots.data(),
                         static_cast<int>(slots.size()));
   }
 }
 
-void adam_update(const AdamParams& p, int64_t step, const Tensor& step_counter,
+void adam_update(const AdamParams& p, int64_t step, const StepValues& on_device,
                  const std::vector<UpdateTensors>& tensors) {
   std::vector<ParameterSlots> slots;
   if (update_on_cpu("adam update", tensors, &slots)) {
     for (const ParameterSlots& s : slots) ref::adam_update(p, step, s.n, s.w, s.g, s.slot0, s.slot1);
   } else if (!slots.empty()) {
-    cuda::adam_update(p, step, step_pointer("adam update", step_counter), slots.data(),
+    cuda::adam_update(p, step, device_values("adam update", on_device), slots.data(),
                       static_cast<int>(slots.size()));
   }
 }
 
-void sgd_update(const SgdParams& p, const std::vector<UpdateTensors>& tensors) {
+void sgd_update(const SgdParams& p, const StepValues& on_device, const std::vector<UpdateTensors>& tensors) {
   std::vector<ParameterSlots> slots;
   if (update_on_cpu("sgd update", tensors, &slots)) {
     for (const ParameterSlots& s : slots) ref::sgd_update(p, s.n, s.w, s.g, s.slot0);
   } else if (!slots.empty()) {
-    cuda::sgd_update(p, slots.data(), static_cast<int>(slots.size()));
+    cuda::sgd_update(p, device_values("sgd update", on_device), slots.data(), static_cast<int>(slots.size()));
   }
 }
 

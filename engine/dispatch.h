@@ -85,19 +85,25 @@ void add_column_squared_error(const Tensor& p, const Tensor& t, std::vector<doub
                               std::vector<Tensor>& pending);
 
 // Optimizer updates over every parameter of a group at once (one launch on the
-// GPU). step_counter, when defined, is a 1-value tensor on the GPU holding the
-// step t, which then replaces `step` there (a captured CUDA graph advances it).
+// GPU). On the GPU, values that change between steps may live in device memory
+// (kernels/optimizer_update.h, DeviceStepValues), each a 1-value tensor there:
+// step_counter holds t and replaces `step`, lr holds the learning rate and
+// replaces p.lr. Undefined tensors leave the host values (always on the CPU).
 struct UpdateTensors {
   Tensor* w;
   const Tensor* g;
   Tensor* slot0;
   Tensor* slot1;  // null for SGD
 };
-void adamax_update(const AdamaxParams& p, int64_t step, const Tensor& step_counter,
+struct StepValues {
+  Tensor step_counter;
+  Tensor lr;
+};
+void adamax_update(const AdamaxParams& p, int64_t step, const StepValues& on_device,
                    const std::vector<UpdateTensors>& tensors);
-void adam_update(const AdamParams& p, int64_t step, const Tensor& step_counter,
+void adam_update(const AdamParams& p, int64_t step, const StepValues& on_device,
                  const std::vector<UpdateTensors>& tensors);
-void sgd_update(const SgdParams& p, const std::vector<UpdateTensors>& tensors);
+void sgd_update(const SgdParams& p, const StepValues& on_device, const std::vector<UpdateTensors>& tensors);
 
 }  // namespace dispatch
 }  // namespace nebula

@@ -20,24 +20,50 @@ Optimizer::Optimizer(std::vector<ParameterGroup> groups, float lr, std::vector<s
   }
 }
 
+float Optimizer::group_lr(size_t group) const {
+  return groups_.at(group).lr > 0.0f ? groups_[group].lr : lr_;
+}
+
+void Optimizer::set_lr(float lr) {
+  NEBULA_CHECK(lr > 0.0f, "optimizer: the learning rate must be positive, got ", lr);
+  lr_ = lr;
+}
+
+bool Optimizer::on_gpu() const {
+  for (const ParameterGroup& group : groups_)
+    for (const NamedParameter& p : group.parameters)
+      if (p.variable.value().device() == Device::CUDA) return true;
+  return false;
+}
+
+void Optimizer::sync_device_values(int64_t count) {
+  if (!on_gpu()) return;
+  if (!step_counter_.defined()) {
+    step_counter_ = Tensor({1}, Device::CUDA);
+    one_ = Tensor::full({1}, 1.0f, Device::CUDA);
+    for (size_t g = 0; g < groups_.size(); ++g) lr_device_.push_back(Tensor({1}, Device::CUDA));
+    lr_held_.assign(groups_.size(), 0.0f);  // no learning rate is 0: the first sync writes each
+  }
+  if (counter_holds_ != count) step_counter_.fill(static_cast<float>(count));
+  counter_holds_ = count;
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    if (lr_held_[g] == group_lr(g)) continue;
+    lr_device_[g].fill(group_lr(g));
+    lr_held_[g] = group_lr(g);
+  }
+}
+
 void Optimizer::step() {
   ++steps_;
-  bool on_gpu = false;
-  for (const ParameterGroup& group : groups_)
-    for (const NamedParameter& p : group.parameters) on_gpu = on_gpu || p.variable.value().device() == Device::CUDA;
-  if (on_gpu) {
-    if (!step_counter_.defined()) {
-      step_counter_ = Tensor({1}, Device::CUDA);
-      one_ = Tensor::full({1}, 1.0f, Device::CUDA);
-    }
-    // Written from the host only when it does not already hold t - 1 (the first
-    // step, or after set_steps), so a captured step has just the increment.
-    if (counter_holds_ != steps_ - 1) step_counter_.fill(static_cast<float>(steps_ - 1));
+  // Host writes happen only where the device is stale (the first step, after
+  // set_steps or set_lr), so a captured step, prepared by before_capture(),
+  // holds just the increment and reads its learning rates from device memory.
+  sync_device_values(steps_ - 1);
+  if (step_counter_.defined()) {
     dispatch::accumulate(one_, step_counter_);
     counter_holds_ = steps_;
   }
   for (size_t g = 0; g < groups_.size(); ++g) {
-    float lr = groups_[g].lr > 0.0f ? groups_[g].lr : lr_;
     std::vector<dispatch::UpdateTensors> tensors;
     for (size_t i = 0; i < groups_[g].parameters.size(); ++i) {
       Variable& parameter = groups_[g].parameters[i].variable;
@@ -45,13 +71,23 @@ void Optimizer::step() {
       std::vector<Tensor>& slots = slots_[g][i];
       tensors.push_back({&parameter.value(), &parameter.grad(), &slots[0], slots.size() > 1 ? &slots[1] : nullptr});
     }
-    if (!tensors.empty()) update(lr, step_counter_, tensors);
+    const dispatch::StepValues on_device{step_counter_, step_counter_.defined() ? lr_device_[g] : Tensor()};
+    if (!tensors.empty()) update(group_lr(g), on_device, tensors);
   }
 }
 
-void Optimizer::count_replayed_step() {
-  ++steps_;
-  counter_holds_ = steps_;
+void Optimizer::before_capture() { sync_device_values(steps_); }
+
+void Optimizer::after_capture() {
+  // The captured increment did not run, and a failed capture may have stopped
+  // anywhere: the count is unknown until the next sync writes it.
+  counter_holds_ = -1;
+}
+
+void Optimizer::before_replay(bool counts_a_new_step) {
+  if (counts_a_new_step) ++steps_;
+  sync_device_values(steps_ - 1);
+  counter_holds_ = steps_;  // the replay advances the device's count
 }
 
 void Optimizer::zero_grad() {
@@ -71,28 +107,31 @@ std::vector<NamedBuffer> Optimizer::state() {
 Adamax::Adamax(std::vector<ParameterGroup> groups, AdamaxParams params)
     : Optimizer(std::move(groups), params.lr, {"exp_avg", "exp_inf"}), params_(params) {}
 
-void Adamax::update(float lr, const Tensor& step_counter, const std::vector<dispatch::UpdateTensors>& tensors) {
+void Adamax::update(float lr, const dispatch::StepValues& on_device,
+                    const std::vector<dispatch::UpdateTensors>& tensors) {
   AdamaxParams p = params_;
   p.lr = lr;
-  dispatch::adamax_update(p, steps(), step_counter, tensors);
+  dispatch::adamax_update(p, steps(), on_device, tensors);
 }
 
 Adam::Adam(std::vector<ParameterGroup> groups, AdamParams params)
     : Optimizer(std::move(groups), params.lr, {"exp_avg", "exp_avg_sq"}), params_(params) {}
 
-void Adam::update(float lr, const Tensor& step_counter, const std::vector<dispatch::UpdateTensors>& tensors) {
+void Adam::update(float lr, const dispatch::StepValues& on_device,
+                  const std::vector<dispatch::UpdateTensors>& tensors) {
   AdamParams p = params_;
   p.lr = lr;
-  dispatch::adam_update(p, steps(), step_counter, tensors);
+  dispatch::adam_update(p, steps(), on_device, tensors);
 }
 
 Sgd::Sgd(std::vector<ParameterGroup> groups, SgdParams params)
     : Optimizer(std::move(groups), params.lr, {"momentum_buffer"}), params_(params) {}
 
-void Sgd::update(float lr, const Tensor&, const std::vector<dispatch::UpdateTensors>& tensors) {
+void Sgd::update(float lr, const dispatch::StepValues& on_device,
+                 const std::vector<dispatch::UpdateTensors>& tensors) {
   SgdParams p = params_;
   p.lr = lr;
-  dispatch::sgd_update(p, tensors);
+  dispatch::sgd_update(p, on_device, tensors);
 }
 
 std::vector<ParameterGroup> single_group(Module& module) { return {ParameterGroup{module.parameters(), 0.0f}}; }

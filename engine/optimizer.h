@@ -30,9 +30,24 @@ class Optimizer {
 
   int64_t steps() const { return steps_; }
   void set_steps(int64_t steps) { steps_ = steps; }
-  // Counts a step that a replayed CUDA graph took (the graph advanced the
-  // device's step counter itself).
-  void count_replayed_step();
+  // The learning rate of every group without its own; a change (a schedule, a
+  // warm-up) takes effect at the next step, eager or replayed.
+  float lr() const { return lr_; }
+  void set_lr(float lr);
+  // A group's learning rate: its own, else the optimizer's.
+  float group_lr(size_t group) const;
+
+  // For a step captured as a CUDA graph (engine/training_step.cpp). Values the
+  // graph reads (t and each group's learning rate) live in device memory and
+  // are written from the host, outside the graph, wherever they are stale:
+  // before_capture() readies them for the captured step; after_capture() notes
+  // that the captured increment of t did not run (whether or not the capture
+  // succeeded); before_replay() readies them
+  // for the replay's step, counting it as a new step unless it is the capture's
+  // own (the first replay performs the step the capture counted).
+  void before_capture();
+  void after_capture();
+  void before_replay(bool counts_a_new_step);
   // Named views of every state tensor, for checkpoints ("<param>.exp_avg").
   std::vector<NamedBuffer> state();
   std::vector<ParameterGroup>& groups() { return groups_; }
@@ -40,8 +55,9 @@ class Optimizer {
  protected:
   Optimizer(std::vector<ParameterGroup> groups, float lr, std::vector<std::string> slot_names);
   // Updates every parameter of a group that has a gradient, in one call.
-  // step_counter is the step t on the GPU (undefined on the CPU).
-  virtual void update(float lr, const Tensor& step_counter, const std::vector<dispatch::UpdateTensors>& tensors) = 0;
+  // On the GPU, on_device holds t and the group's learning rate (undefined on the CPU).
+  virtual void update(float lr, const dispatch::StepValues& on_device,
+                      const std::vector<dispatch::UpdateTensors>& tensors) = 0;
   float lr_;
 
  private:
@@ -49,10 +65,17 @@ class Optimizer {
   std::vector<std::string> slot_names_;
   std::vector<std::vector<std::vector<Tensor>>> slots_;  // [group][parameter][slot]
   int64_t steps_ = 0;
+  bool on_gpu() const;
+  // Writes t = count and each group's learning rate where the device's are stale.
+  void sync_device_values(int64_t count);
+
   // On the GPU, t lives in device memory too, advanced by a kernel each step,
-  // so a step captured as a CUDA graph reads the right t when replayed.
+  // and each group's learning rate beside it, so a step captured as a CUDA
+  // graph reads the right values when replayed.
   Tensor step_counter_, one_;
   int64_t counter_holds_ = -1;  // the value step_counter_ holds, when known
+  std::vector<Tensor> lr_device_;
+  std::vector<float> lr_held_;    // what each of lr_device_ holds
 };
 
 class Adamax : public Optimizer {
@@ -61,7 +84,8 @@ class Adamax : public Optimizer {
   const char* kind() const override { return "Adamax"; }
 
  protected:
-  void update(float lr, const Tensor& step_counter, const std::vector<dispatch::UpdateTensors>& tensors) override;
+  void update(float lr, const dispatch::StepValues& on_device,
+              const std::vector<dispatch::UpdateTensors>& tensors) override;
 
  private:
   AdamaxParams params_;
@@ -73,7 +97,8 @@ class Adam : public Optimizer {
   const char* kind() const override { return "Adam"; }
 
  protected:
-  void update(float lr, const Tensor& step_counter, const std::vector<dispatch::UpdateTensors>& tensors) override;
+  void update(float lr, const dispatch::StepValues& on_device,
+              const std::vector<dispatch::UpdateTensors>& tensors) override;
 
  private:
   AdamParams params_;
@@ -85,7 +110,8 @@ class Sgd : public Optimizer {
   const char* kind() const override { return "SGD"; }
 
  protected:
-  void update(float lr, const Tensor& step_counter, const std::vector<dispatch::UpdateTensors>& tensors) override;
+  void update(float lr, const dispatch::StepValues& on_device,
+              const std::vector<dispatch::UpdateTensors>& tensors) override;
 
  private:
   SgdParams params_;

@@ -39,6 +39,7 @@ struct GraphedTrainingStep::Graph {
   StepResult outputs;
   uint64_t* dropout_counter = nullptr;
   std::vector<uint64_t> captured_calls;  // each Dropout's calls when the graph was captured
+  std::vector<bool> trainable;           // which parameters trained (trainable_parameters)
   uint64_t replays = 0;
 
   ~Graph() {
@@ -58,7 +59,35 @@ bool sync_check() {
   }();
   return enabled;
 }
+
+// While it lives, the kernels' memory comes from a fresh private pool of the
+// allocator and Dropout offsets are read from the graph's device counter;
+// however the capture ends (a throw included), both are undone.
+class CaptureScope {
+ public:
+  explicit CaptureScope(uint64_t* dropout_counter) : pool_(gpu::begin_graph_pool()) {
+    dispatch::set_dropout_offset_counter(dropout_counter);
+  }
+  ~CaptureScope() {
+    dispatch::set_dropout_offset_counter(nullptr);
+    gpu::end_graph_pool();
+  }
+  CaptureScope(const CaptureScope&) = delete;
+  CaptureScope& operator=(const CaptureScope&) = delete;
+  int pool() const { return pool_; }
+
+ private:
+  int pool_;
+};
+
 }  // namespace
+
+std::vector<bool> trainable_parameters(Optimizer& optimizer) {
+  std::vector<bool> flags;
+  for (const ParameterGroup& group : optimizer.groups())
+    for (const NamedParameter& p : group.parameters) flags.push_back(p.variable.requires_grad());
+  return flags;
+}
 
 GraphedTrainingStep::GraphedTrainingStep(Module& net, Optimizer& optimizer) : net_(net), optimizer_(optimizer) {}
 GraphedTrainingStep::~GraphedTrainingStep() = default;
@@ -67,6 +96,12 @@ bool GraphedTrainingStep::captured() const { return graph_ != nullptr; }
 
 StepResult GraphedTrainingStep::run(const Tensor& x, const Tensor& y) {
   if (x.device() != Device::CUDA || failed_) return training_step(net_, optimizer_, x, y);
+  // Which parameters train is baked into the graph: a freeze or unfreeze since
+  // the capture means capturing again (after a warm-up step of the new set).
+  if (graph_ && graph_->trainable != trainable_parameters(optimizer_)) {
+    graph_.reset();
+    warmed_shape_ = Shape();
+  }
   if (graph_) {
     if (x.shape() != graph_->x.shape() || y.shape() != graph_->y.shape())
       return training_step(net_, optimizer_, x, y);
@@ -94,29 +129,32 @@ void GraphedTrainingStep::capture(const Tensor& x, const Tensor& y) {
   std::vector<uint64_t> calls;
   for (Dropout* d : dropouts) calls.push_back(d->calls);
   g->captured_calls = calls;
+  g->trainable = trainable_parameters(optimizer_);
   const int64_t steps = optimizer_.steps();
+  optimizer_.before_capture();  // host writes of t and the learning rates happen here, not in the graph
 
-  g->pool = gpu::begin_graph_pool();
-  dispatch::set_dropout_offset_counter(g->dropout_counter);
-  cudaStream_t stream = gpu::stream();
-  cudaError_t status = cudaStreamBeginCapture(stream, cudaStreamCaptureModeRelaxed);
+  cudaError_t status = cudaSuccess;
   std::string failure;
-  if (status == cudaSuccess) {
-    try {
-      g->outputs = training_step(net_, optimizer_, g->x, g->y);
-    } catch (const std::exception& e) {
-      failure = e.what();
-      clear_tape();  // a forward that threw leaves its closures behind
-    } catch (...) {
-      failure = "a non-standard exception was thrown inside the capture";
-      clear_tape();
+  {
+    CaptureScope scope(g->dropout_counter);
+    g->pool = scope.pool();
+    cudaStream_t stream = gpu::stream();
+    status = cudaStreamBeginCapture(stream, cudaStreamCaptureModeRelaxed);
+    if (status == cudaSuccess) {
+      try {
+        g->outputs = training_step(net_, optimizer_, g->x, g->y);
+      } catch (const std::exception& e) {
+        failure = e.what();
+        clear_tape();  // a forward that threw leaves its closures behind
+      } catch (...) {
+        failure = "a non-standard exception was thrown inside the capture";
+        clear_tape();
+      }
+      status = cudaStreamEndCapture(stream, &g->graph);
+      if (status == cudaSuccess && failure.empty()) status = cudaGraphInstantiate(&g->exec, g->graph, 0);
     }
-    status = cudaStreamEndCapture(stream, &g->graph);
-    if (status == cudaSuccess && failure.empty())
-      status = cudaGraphInstantiate(&g->exec, g->graph, 0);
   }
-  dispatch::set_dropout_offset_counter(nullptr);
-  gpu::end_graph_pool();
+  optimizer_.after_capture();
   if (status != cudaSuccess || !failure.empty()) {
     cudaGetLastError();
     // Nothing ran: undo what the capture counted.
@@ -135,7 +173,7 @@ StepResult GraphedTrainingStep::replay(const Tensor& x, const Tensor& y) {
   Graph& g = *graph_;
   g.x.copy_from(x);
   g.y.copy_from(y);
-  if (g.replays > 0) optimizer_.count_replayed_step();
+  optimizer_.before_replay(g.replays > 0);
   // The baked offsets are those of the captured call: shift them to the call
   // the host counters say comes next, however many eager steps came between.
   const std::vector<Dropout*> dropouts = dropout_layers(net_);

@@ -2,6 +2,7 @@
 // step), run eagerly or, on the GPU, as a captured CUDA graph.
 #pragma once
 #include <memory>
+#include <vector>
 
 #include "engine/module.h"
 #include "engine/optimizer.h"
@@ -15,6 +16,10 @@ struct StepResult {
 
 StepResult training_step(Module& net, Optimizer& optimizer, const Tensor& x, const Tensor& y);
 
+// Which of the optimizer's parameters train (requires_grad), in its order: a
+// captured step bakes this set in, so a change means capturing again.
+std::vector<bool> trainable_parameters(Optimizer& optimizer);
+
 // The training step as a CUDA graph: launching a graph costs one call where
 // the eager step queues a hundred kernels, each with host-side work. The first
 // step of a shape runs eagerly (it fills the memory cache and picks cuDNN
@@ -22,7 +27,10 @@ StepResult training_step(Module& net, Optimizer& optimizer, const Tensor& x, con
 // every later one replays the graph on copies of its inputs. A batch of another
 // shape (the last, smaller one) runs eagerly. Replays give the same numbers as
 // eager steps: the optimizer's step count and the dropout masks advance through
-// device counters. If capturing fails, it says why once and stays eager.
+// device counters, the learning rates are read from device memory the host
+// keeps current (so a schedule or a loaded checkpoint's step count holds in
+// every replay), and freezing or unfreezing parameters captures again. If
+// capturing fails, it says why once and stays eager.
 class GraphedTrainingStep {
  public:
   GraphedTrainingStep(Module& net, Optimizer& optimizer);

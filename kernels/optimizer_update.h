@@ -42,15 +42,23 @@ struct ParameterSlots {
 };
 
 // GPU path: one launch updates every tensor in the list (device pointers; the
-// list is host memory passed by value, chunked if it is long). step_device,
-// when not null, holds t as a float in device memory and replaces `step`: a
-// captured CUDA graph advances it between replays.
+// list is host memory passed by value, chunked if it is long).
+//
+// Values that change from step to step are read from device memory where
+// given, so that a captured CUDA graph replays them as they are now, never as
+// they were at capture: `step` (t as a float) replaces the host step, `lr` the
+// learning rate in the parameters. Either may be null: the host value is used.
+struct DeviceStepValues {
+  const float* step = nullptr;
+  const float* lr = nullptr;
+};
+
 namespace cuda {
-void adamax_update(const AdamaxParams& p, int64_t step, const float* step_device, const ParameterSlots* tensors,
+void adamax_update(const AdamaxParams& p, int64_t step, DeviceStepValues device, const ParameterSlots* tensors,
                    int count);
-void adam_update(const AdamParams& p, int64_t step, const float* step_device, const ParameterSlots* tensors,
+void adam_update(const AdamParams& p, int64_t step, DeviceStepValues device, const ParameterSlots* tensors,
                  int count);
-void sgd_update(const SgdParams& p, const ParameterSlots* tensors, int count);
+void sgd_update(const SgdParams& p, DeviceStepValues device, const ParameterSlots* tensors, int count);
 }  // namespace cuda
 
 }  // namespace nebula

@@ -99,7 +99,9 @@ class CachingAllocator {
 
   AllocatorStats stats() {
     std::lock_guard<std::mutex> lock(mutex_);
-    return stats_;
+    AllocatorStats out = stats_;
+    out.open_graph_pool = active_pool_;
+    return out;
   }
 
  private:

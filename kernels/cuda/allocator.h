@@ -23,6 +23,7 @@ struct AllocatorStats {
   size_t cuda_malloc_calls = 0;  // every cudaMalloc so far
   size_t bytes_reserved = 0;     // obtained from CUDA and not yet returned
   size_t bytes_in_use = 0;       // handed out and not yet released
+  int open_graph_pool = 0;       // the pool a capture allocates from; 0 when none is open
 };
 AllocatorStats allocator_stats();
 

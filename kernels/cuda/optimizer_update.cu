@@ -61,13 +61,14 @@ __host__ __device__ __forceinline__ double bias_correction(float beta, double st
 }
 
 struct AdamaxConstants {
-  float lr_t;  // lr / (1 - b1^t); replaced on the device when step_device is set
+  float lr_t;  // lr / (1 - b1^t); formed on the device when a device value is given
+  double step;
   float lr, beta1, one_minus_beta1, beta2, eps, weight_decay;
   bool eps_inside_max;
 };
 
 struct AdamConstants {
-  float bias1, bias2;  // 1 - b1^t, 1 - b2^t; replaced on the device when step_device is set
+  float bias1, bias2;  // 1 - b1^t, 1 - b2^t; replaced on the device when a device step is given
   float lr, beta1, one_minus_beta1, beta2, one_minus_beta2, eps, weight_decay;
 };
 
@@ -75,11 +76,19 @@ struct SgdConstants {
   float lr, momentum, weight_decay;
 };
 
-__global__ void adamax_update_kernel(TensorList list, AdamaxConstants k, const float* step_device) {
+// The learning rate a launch uses: the device's when given (see DeviceStepValues).
+__device__ __forceinline__ float current_lr(const DeviceStepValues& device, float host_lr) {
+  return device.lr != nullptr ? *device.lr : host_lr;
+}
+
+__global__ void adamax_update_kernel(TensorList list, AdamaxConstants k, DeviceStepValues device) {
   __shared__ float lr_t;
-  if (threadIdx.x == 0)
-    lr_t = step_device != nullptr ? static_cast<float>(k.lr / bias_correction(k.beta1, double(*step_device)))
-                                  : k.lr_t;
+  if (threadIdx.x == 0) {
+    if (device.step != nullptr)
+      lr_t = static_cast<float>(current_lr(device, k.lr) / bias_correction(k.beta1, double(*device.step)));
+    else
+      lr_t = device.lr != nullptr ? static_cast<float>(*device.lr / bias_correction(k.beta1, k.step)) : k.lr_t;
+  }
   __syncthreads();
   for_chunk(list, [&](const ParameterSlots& t, int64_t i) {
     float* m = t.slot0;
@@ -101,12 +110,13 @@ __global__ void adamax_update_kernel(TensorList list, AdamaxConstants k, const f
   });
 }
 
-__global__ void adam_update_kernel(TensorList list, AdamConstants k, const float* step_device) {
-  __shared__ float bias1, bias2;
+__global__ void adam_update_kernel(TensorList list, AdamConstants k, DeviceStepValues device) {
+  __shared__ float bias1, bias2, lr;
   if (threadIdx.x == 0) {
-    const bool on_device = step_device != nullptr;
-    bias1 = on_device ? static_cast<float>(bias_correction(k.beta1, double(*step_device))) : k.bias1;
-    bias2 = on_device ? static_cast<float>(bias_correction(k.beta2, double(*step_device))) : k.bias2;
+    const bool on_device = device.step != nullptr;
+    bias1 = on_device ? static_cast<float>(bias_correction(k.beta1, double(*device.step))) : k.bias1;
+    bias2 = on_device ? static_cast<float>(bias_correction(k.beta2, double(*device.step))) : k.bias2;
+    lr = current_lr(device, k.lr);
   }
   __syncthreads();
   for_chunk(list, [&](const ParameterSlots& t, int64_t i) {
@@ -119,18 +129,21 @@ __global__ void adam_update_kernel(TensorList list, AdamConstants k, const float
     const float denominator = __fadd_rn(__fsqrt_rn(__fdiv_rn(vi, bias2)), k.eps);
     m[i] = mi;
     v[i] = vi;
-    t.w[i] = __fsub_rn(w, __fdiv_rn(__fmul_rn(k.lr, __fdiv_rn(mi, bias1)), denominator));
+    t.w[i] = __fsub_rn(w, __fdiv_rn(__fmul_rn(lr, __fdiv_rn(mi, bias1)), denominator));
   });
 }
 
-__global__ void sgd_update_kernel(TensorList list, SgdConstants k) {
+__global__ void sgd_update_kernel(TensorList list, SgdConstants k, DeviceStepValues device) {
+  __shared__ float lr;
+  if (threadIdx.x == 0) lr = current_lr(device, k.lr);
+  __syncthreads();
   for_chunk(list, [&](const ParameterSlots& t, int64_t i) {
     float* velocity = t.slot0;
     const float w = t.w[i];
     const float g = __fadd_rn(t.g[i], __fmul_rn(k.weight_decay, w));
     const float vi = __fadd_rn(__fmul_rn(k.momentum, velocity[i]), g);
     velocity[i] = vi;
-    t.w[i] = __fsub_rn(w, __fmul_rn(k.lr, vi));
+    t.w[i] = __fsub_rn(w, __fmul_rn(lr, vi));
   });
 }
 
@@ -161,19 +174,20 @@ void for_each_list(const ParameterSlots* tensors, int count, Launch&& launch) {
 
 }  // namespace
 
-void adamax_update(const AdamaxParams& p, int64_t step, const float* step_device, const ParameterSlots* tensors,
+void adamax_update(const AdamaxParams& p, int64_t step, DeviceStepValues device, const ParameterSlots* tensors,
                    int count) {
   AdamaxConstants k;
   k.lr_t = static_cast<float>(p.lr / bias_correction(p.beta1, double(step)));
+  k.step = double(step);
   k.lr = p.lr, k.beta1 = p.beta1, k.one_minus_beta1 = 1.0f - p.beta1, k.beta2 = p.beta2, k.eps = p.eps;
   k.weight_decay = p.weight_decay, k.eps_inside_max = p.eps_inside_max;
   for_each_list(tensors, count, [&](const TensorList& list, int blocks) {
-    adamax_update_kernel<<<blocks, kThreads, 0, gpu::stream()>>>(list, k, step_device);
+    adamax_update_kernel<<<blocks, kThreads, 0, gpu::stream()>>>(list, k, device);
     NEBULA_CUDA_CHECK_LAUNCH("adamax update: ", list.count, " tensors, ", blocks, " blocks");
   });
 }
 
-void adam_update(const AdamParams& p, int64_t step, const float* step_device, const ParameterSlots* tensors,
+void adam_update(const AdamParams& p, int64_t step, DeviceStepValues device, const ParameterSlots* tensors,
                  int count) {
   AdamConstants k;
   k.bias1 = static_cast<float>(bias_correction(p.beta1, double(step)));
@@ -181,15 +195,15 @@ void adam_update(const AdamParams& p, int64_t step, const float* step_device, co
   k.lr = p.lr, k.beta1 = p.beta1, k.one_minus_beta1 = 1.0f - p.beta1, k.beta2 = p.beta2;
   k.one_minus_beta2 = 1.0f - p.beta2, k.eps = p.eps, k.weight_decay = p.weight_decay;
   for_each_list(tensors, count, [&](const TensorList& list, int blocks) {
-    adam_update_kernel<<<blocks, kThreads, 0, gpu::stream()>>>(list, k, step_device);
+    adam_update_kernel<<<blocks, kThreads, 0, gpu::stream()>>>(list, k, device);
     NEBULA_CUDA_CHECK_LAUNCH("adam update: ", list.count, " tensors, ", blocks, " blocks");
   });
 }
 
-void sgd_update(const SgdParams& p, const ParameterSlots* tensors, int count) {
+void sgd_update(const SgdParams& p, DeviceStepValues device, const ParameterSlots* tensors, int count) {
   const SgdConstants k{p.lr, p.momentum, p.weight_decay};
   for_each_list(tensors, count, [&](const TensorList& list, int blocks) {
-    sgd_update_kernel<<<blocks, kThreads, 0, gpu::stream()>>>(list, k);
+    sgd_update_kernel<<<blocks, kThreads, 0, gpu::stream()>>>(list, k, device);
     NEBULA_CUDA_CHECK_LAUNCH("sgd update: ", list.count, " tensors, ", blocks, " blocks");
   });
 }

@@ -1,10 +1,16 @@
 // The caching allocator and the training step replayed as a CUDA graph. The
-// graph must give the very numbers the eager steps give (the optimizer's step
-// count and the dropout masks advance through device counters), and memory a
-// graph uses must never go to anyone else while it lives.
+// graph must give the very numbers the eager steps give, whatever happens
+// between replays (eager steps of another batch size, a learning-rate schedule,
+// a step count set by a checkpoint, a parameter frozen), a capture that throws
+// must leave nothing behind, and memory a graph uses must never go to anyone
+// else while it lives.
 #include <gtest/gtest.h>
 
+#include <cuda_runtime.h>
+
+#include <cmath>
 #include <cstring>
+#include <stdexcept>
 #include <vector>
 
 #include "cuda_test_util.h"
@@ -15,6 +21,7 @@
 #include "base/random.h"
 #include "engine/training_step.h"
 #include "kernels/cuda/allocator.h"
+#include "kernels/cuda/runtime.h"
 #include "models/model_file.h"
 
 namespace nebula {
@@ -54,9 +61,17 @@ struct TrainingRun {
   bool captured = false;
 };
 
-// cnn1 (which has dropout) trained for `steps` steps on fixed random batches, the
-// last one smaller, eagerly or through GraphedTrainingStep.
-TrainingRun train_cnn1(Backend backend, bool graphed, int steps) {
+// What changes during a run, applied identically to the eager and the graphed one.
+struct Schedule {
+  std::vector<int> batches;        // each step's batch size
+  std::vector<float> lrs;          // each step's learning rate (empty: the default throughout)
+  int jump_steps_at = -1;          // before this step, set_steps(steps + 5), as loading a checkpoint does
+  int freeze_first_at = -1;        // before this step, the first parameter stops training
+};
+
+// cnn1 (which has dropout) trained on fixed random batches, eagerly or through
+// GraphedTrainingStep, following the schedule.
+TrainingRun train_cnn1(Backend backend, bool graphed, const Schedule& schedule) {
   set_backend(backend);
   manual_seed(5);
   Model model = load_model("cnn1", 37);
@@ -65,8 +80,15 @@ TrainingRun train_cnn1(Backend backend, bool graphed, int steps) {
   GraphedTrainingStep graph(*model.network, optimizer);
   Generator g(9);
   TrainingRun run;
-  for (int s = 0; s < steps; ++s) {
-    const int batch = s == steps - 1 ? 3 : 8;
+  int64_t jumped = 0;
+  for (size_t s = 0; s < schedule.batches.size(); ++s) {
+    if (!schedule.lrs.empty()) optimizer.set_lr(schedule.lrs[s]);
+    if (int(s) == schedule.jump_steps_at) {
+      optimizer.set_steps(optimizer.steps() + 5);
+      jumped = 5;
+    }
+    if (int(s) == schedule.freeze_first_at) model.network->parameters().front().variable.set_requires_grad(false);
+    const int batch = schedule.batches[s];
     std::vector<float> x(numel(model.input_shape(batch))), y(size_t(batch) * 37);
     for (float& v : x) v = g.uniform();
     for (float& v : y) v = g.uniform();
@@ -77,17 +99,18 @@ TrainingRun train_cnn1(Backend backend, bool graphed, int steps) {
   }
   run.captured = graph.captured();
   for (const NamedParameter& p : model.network->parameters()) run.parameters.push_back(p.variable.value().to_vector());
-  EXPECT_EQ(optimizer.steps(), steps);
+  const int64_t steps = int64_t(schedule.batches.size());
+  EXPECT_EQ(optimizer.steps(), steps + jumped);
   for (Dropout* d : dropout_layers(*model.network)) EXPECT_EQ(d->calls, uint64_t(steps));
   set_backend(Backend::Native);
   return run;
 }
 
-TEST_F(GraphTest, ReplayedStepsMatchEagerStepsBitForBit) {
+void expect_same_training(const Schedule& schedule) {
   for (Backend backend : {Backend::Native, Backend::Cudnn}) {
     SCOPED_TRACE(backend_name(backend));
-    TrainingRun eager = train_cnn1(backend, false, 6);
-    TrainingRun graphed = train_cnn1(backend, true, 6);
+    TrainingRun eager = train_cnn1(backend, false, schedule);
+    TrainingRun graphed = train_cnn1(backend, true, schedule);
     EXPECT_TRUE(graphed.captured);
     ASSERT_EQ(eager.losses.size(), graphed.losses.size());
     for (size_t i = 0; i < eager.losses.size(); ++i) EXPECT_EQ(eager.losses[i], graphed.losses[i]) << "step " << i;
@@ -97,6 +120,71 @@ TEST_F(GraphTest, ReplayedStepsMatchEagerStepsBitForBit) {
                                eager.parameters[i].size() * sizeof(float)))
           << "parameter " << i << " differs after graphed steps";
   }
+}
+
+TEST_F(GraphTest, ReplayedStepsMatchEagerStepsBitForBit) { expect_same_training({{8, 8, 8, 8, 8, 3}}); }
+
+// An eager step (a smaller batch) between replays: the next replays draw the
+// dropout masks and take the optimizer steps that follow it.
+TEST_F(GraphTest, ReplaysAfterAnEagerStepStayInStep) { expect_same_training({{8, 8, 3, 8, 8, 8, 3, 8}}); }
+
+// A learning-rate schedule: every replay uses the rate of its own step.
+TEST_F(GraphTest, ALearningRateChangedBetweenReplaysIsUsed) {
+  expect_same_training({{8, 8, 8, 8, 8, 8}, {1e-3f, 1e-3f, 1e-3f, 5e-4f, 2e-4f, 1e-4f}});
+}
+
+// The step count set after the capture (a loaded checkpoint sets it) reaches the replays.
+TEST_F(GraphTest, AStepCountSetAfterCaptureReachesTheReplays) {
+  Schedule schedule{{8, 8, 8, 8, 8, 8}};
+  schedule.jump_steps_at = 4;
+  expect_same_training(schedule);
+}
+
+// Freezing a parameter after the capture: the graph is captured again, so the
+// frozen parameter stays as it is, as in eager training.
+TEST_F(GraphTest, FreezingAfterCaptureCapturesAgain) {
+  Schedule schedule{{8, 8, 8, 8, 8, 8, 8}};
+  schedule.freeze_first_at = 3;
+  expect_same_training(schedule);
+}
+
+// A module that throws a non-Nebula exception on its second forward: the capture.
+class ThrowsOnSecondCall : public Module {
+ public:
+  const char* kind() const override { return "ThrowsOnSecondCall"; }
+  Shape output_shape(const Shape& input) const override { return input; }
+
+ protected:
+  Variable forward(const Variable& x) override {
+    if (++calls_ == 2) throw std::out_of_range("thrown inside the capture on purpose");
+    return x;
+  }
+
+ private:
+  int calls_ = 0;
+};
+
+TEST_F(GraphTest, AnExceptionInsideTheCaptureUnwindsIt) {
+  manual_seed(3);
+  Sequential net;
+  net.emplace<Dense>(6, 4);
+  net.emplace<Dropout>(0.5f);
+  net.emplace<ThrowsOnSecondCall>();
+  net.to(Device::CUDA);
+  Adamax optimizer(single_group(net));
+  GraphedTrainingStep graph(net, optimizer);
+  Tensor x = Tensor::full({5, 6}, 0.5f, Device::CUDA), y = Tensor::full({5, 4}, 0.25f, Device::CUDA);
+  for (int s = 0; s < 4; ++s) graph.run(x, y);  // warm-up, failed capture (then eager), eager, eager
+  EXPECT_FALSE(graph.captured());
+  cudaStreamCaptureStatus status = cudaStreamCaptureStatusActive;
+  ASSERT_EQ(cudaStreamIsCapturing(gpu::stream(), &status), cudaSuccess);
+  EXPECT_EQ(status, cudaStreamCaptureStatusNone);
+  EXPECT_EQ(optimizer.steps(), 4);  // the failed capture's step was undone and ran eagerly
+  EXPECT_EQ(dropout_layers(net)[0]->calls, 4u);
+  EXPECT_EQ(gpu::allocator_stats().open_graph_pool, 0);
+  // And the device is sound: an ordinary eager step still runs.
+  StepResult r = training_step(net, optimizer, x, y);
+  EXPECT_TRUE(std::isfinite(r.loss.to_vector()[0]));
 }
 
 }  // namespace
