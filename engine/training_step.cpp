@@ -89,8 +89,19 @@ std::vector<bool> trainable_parameters(Optimizer& optimizer) {
   return flags;
 }
 
-GraphedTrainingStep::GraphedTrainingStep(Module& net, Optimizer& optimizer) : net_(net), optimizer_(optimizer) {}
-GraphedTrainingStep::~GraphedTrainingStep() = default;
+GraphedTrainingStep::GraphedTrainingStep(Module& net, Optimizer& optimizer) : net_(net), optimizer_(optimizer) {
+  // Out of GPU memory elsewhere (an eager partial batch, an evaluation), the
+  // graph's private pool is the memory to give back: training goes on eagerly.
+  pressure_handler_ = gpu::add_memory_pressure_handler([this] {
+    if (!graph_ || replaying_) return false;
+    graph_.reset();
+    failed_ = true;
+    std::fprintf(stderr, "out of GPU memory: the captured training step is dropped, training goes on without it\n");
+    return true;
+  });
+}
+
+GraphedTrainingStep::~GraphedTrainingStep() { gpu::remove_memory_pressure_handler(pressure_handler_); }
 
 bool GraphedTrainingStep::captured() const { return graph_ != nullptr; }
 
@@ -170,6 +181,11 @@ void GraphedTrainingStep::capture(const Tensor& x, const Tensor& y) {
 }
 
 StepResult GraphedTrainingStep::replay(const Tensor& x, const Tensor& y) {
+  struct Replaying {  // the graph may not be dropped while it is being replayed
+    bool& flag;
+    explicit Replaying(bool& f) : flag(f) { flag = true; }
+    ~Replaying() { flag = false; }
+  } replaying(replaying_);
   Graph& g = *graph_;
   g.x.copy_from(x);
   g.y.copy_from(y);

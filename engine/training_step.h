@@ -30,7 +30,8 @@ std::vector<bool> trainable_parameters(Optimizer& optimizer);
 // device counters, the learning rates are read from device memory the host
 // keeps current (so a schedule or a loaded checkpoint's step count holds in
 // every replay), and freezing or unfreezing parameters captures again. If
-// capturing fails, it says why once and stays eager.
+// capturing fails, it says why once and stays eager; out of GPU memory outside
+// the graph, it drops the graph (its memory is then free) and stays eager.
 class GraphedTrainingStep {
  public:
   GraphedTrainingStep(Module& net, Optimizer& optimizer);
@@ -51,6 +52,8 @@ class GraphedTrainingStep {
   std::unique_ptr<Graph> graph_;
   Shape warmed_shape_;
   bool failed_ = false;
+  bool replaying_ = false;
+  int pressure_handler_ = 0;
 };
 
 }  // namespace nebula

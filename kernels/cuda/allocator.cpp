@@ -1,5 +1,8 @@
 #include "kernels/cuda/allocator.h"
 
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -34,14 +37,22 @@ void* take(FreeLists& lists, size_t size) {
 class CachingAllocator {
  public:
   void* allocate(size_t bytes) {
+    const size_t size = rounded(bytes);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (void* ptr = allocate_locked(size, /*last_try=*/false)) return ptr;
+      NEBULA_CHECK(active_pool_ == 0, "out of GPU memory while capturing the training step (", bytes,
+                   " bytes more; ", stats_.bytes_reserved, " reserved): the capture is abandoned");
+    }
+    // Out of memory outside a capture: let the holders of reserved memory give it up.
+    std::vector<std::function<bool()>> handlers;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (const auto& [id, handler] : handlers_) handlers.push_back(handler);
+    }
+    for (const auto& handler : handlers) handler();
     std::lock_guard<std::mutex> lock(mutex_);
-    size_t size = rounded(bytes);
-    void* ptr = nullptr;
-    if (active_pool_) ptr = take(pools_[active_pool_], size);
-    if (!ptr) ptr = take(general_, size);
-    if (!ptr) ptr = fresh(size, bytes);
-    if (active_pool_) owner_[ptr] = active_pool_;
-    stats_.bytes_in_use += size;
+    void* ptr = allocate_locked(size, /*last_try=*/true);
     return ptr;
   }
 
@@ -50,7 +61,9 @@ class CachingAllocator {
     std::lock_guard<std::mutex> lock(mutex_);
     size_t size = rounded(bytes);
     stats_.bytes_in_use -= size;
-    if (active_pool_) owner_[ptr] = active_pool_;
+    // Freed during a capture, a general block joins the capturing pool (the
+    // graph may reuse its address); a block another graph owns stays that graph's.
+    if (active_pool_ && !owner_.count(ptr)) owner_[ptr] = active_pool_;
     auto owner = owner_.find(ptr);
     if (owner != owner_.end())
       pools_[owner->second][size].push_back(ptr);
@@ -61,12 +74,7 @@ class CachingAllocator {
   void empty_cache() {
     std::lock_guard<std::mutex> lock(mutex_);
     NEBULA_CUDA_CHECK(cudaStreamSynchronize(stream()), "emptying the GPU memory cache");
-    for (auto& [size, list] : general_)
-      for (void* ptr : list) {
-        cudaFree(ptr);
-        stats_.bytes_reserved -= size;
-      }
-    general_.clear();
+    free_general_cache();
   }
 
   int begin_pool() {
@@ -97,6 +105,22 @@ class CachingAllocator {
     for (auto o = owner_.begin(); o != owner_.end();) o = o->second == pool ? owner_.erase(o) : std::next(o);
   }
 
+  void set_limit(size_t bytes) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    limit_ = bytes;
+  }
+
+  int add_handler(std::function<bool()> handler) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    handlers_[++last_handler_] = std::move(handler);
+    return last_handler_;
+  }
+
+  void remove_handler(int id) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    handlers_.erase(id);
+  }
+
   AllocatorStats stats() {
     std::lock_guard<std::mutex> lock(mutex_);
     AllocatorStats out = stats_;
@@ -105,27 +129,52 @@ class CachingAllocator {
   }
 
  private:
-  // A new block from CUDA; when CUDA is out of memory, the cache is returned
-  // first and the allocation tried once more.
-  void* fresh(size_t size, size_t asked) {
+  // A cached block, else a new one from CUDA. Out of memory outside a capture,
+  // the general cache is returned first and CUDA asked once more; then null, or
+  // on the last try an error with the figures.
+  void* allocate_locked(size_t size, bool last_try) {
+    void* ptr = nullptr;
+    if (active_pool_) ptr = take(pools_[active_pool_], size);
+    if (!ptr) ptr = take(general_, size);
+    if (!ptr) ptr = fresh(size);
+    if (!ptr && !active_pool_) {
+      NEBULA_CUDA_CHECK(cudaStreamSynchronize(stream()), "waiting for the GPU before returning its memory cache");
+      free_general_cache();
+      ptr = fresh(size);
+    }
+    if (!ptr) {
+      NEBULA_CHECK(!last_try, "out of GPU memory: ", size, " bytes more (", stats_.bytes_in_use, " bytes in use, ",
+                   stats_.bytes_reserved, " reserved", limit_ ? detail::concat(", NEBULA_GPU_MEMORY_LIMIT ", limit_)
+                                                                : std::string(), ")");
+      return nullptr;
+    }
+    if (active_pool_) owner_[ptr] = active_pool_;
+    stats_.bytes_in_use += size;
+    return ptr;
+  }
+
+  // A new block from CUDA, or null when CUDA (or the limit) has no room.
+  void* fresh(size_t size) {
+    if (limit_ && stats_.bytes_reserved + size > limit_) return nullptr;
     void* ptr = nullptr;
     cudaError_t status = cudaMalloc(&ptr, size);
     if (status == cudaErrorMemoryAllocation) {
-      cudaGetLastError();
-      cudaStreamSynchronize(stream());
-      for (auto& [bin, list] : general_)
-        for (void* p : list) {
-          cudaFree(p);
-          stats_.bytes_reserved -= bin;
-        }
-      general_.clear();
-      status = cudaMalloc(&ptr, size);
+      cudaGetLastError();  // not sticky: clear it
+      return nullptr;
     }
-    NEBULA_CUDA_CHECK(status, "allocating ", asked, " bytes on the GPU (", stats_.bytes_in_use,
-                      " bytes in use, ", stats_.bytes_reserved, " reserved)");
+    NEBULA_CUDA_CHECK(status, "allocating ", size, " bytes on the GPU");
     ++stats_.cuda_malloc_calls;
     stats_.bytes_reserved += size;
     return ptr;
+  }
+
+  void free_general_cache() {
+    for (auto& [size, list] : general_)
+      for (void* ptr : list) {
+        NEBULA_CUDA_CHECK(cudaFree(ptr), "returning ", size, " bytes of cached GPU memory");
+        stats_.bytes_reserved -= size;
+      }
+    general_.clear();
   }
 
   std::mutex mutex_;
@@ -133,6 +182,9 @@ class CachingAllocator {
   std::map<int, FreeLists> pools_;
   std::unordered_map<void*, int> owner_;  // blocks that belong to a graph pool
   int active_pool_ = 0, last_pool_ = 0;
+  std::map<int, std::function<bool()>> handlers_;
+  int last_handler_ = 0;
+  size_t limit_ = memory_limit();
   AllocatorStats stats_;
 };
 
@@ -143,6 +195,20 @@ CachingAllocator& allocator() {
 
 }  // namespace
 
+size_t memory_limit() {
+  static const size_t limit = [] {
+    const char* text = std::getenv("NEBULA_GPU_MEMORY_LIMIT");
+    if (text == nullptr || *text == '\0') return size_t(0);
+    size_t value = 0;
+    const char* end = text + std::strlen(text);
+    auto [stop, error] = std::from_chars(text, end, value);
+    NEBULA_CHECK(error == std::errc() && stop == end && value > 0, "NEBULA_GPU_MEMORY_LIMIT: '", text,
+                 "' is not a positive whole number of bytes");
+    return value;
+  }();
+  return limit;
+}
+
 void* device_allocate(size_t bytes) { return allocator().allocate(bytes); }
 void device_release(void* ptr, size_t bytes) { allocator().release(ptr, bytes); }
 AllocatorStats allocator_stats() { return allocator().stats(); }
@@ -150,6 +216,9 @@ void empty_cache() { allocator().empty_cache(); }
 int begin_graph_pool() { return allocator().begin_pool(); }
 void end_graph_pool() { allocator().end_pool(); }
 void release_graph_pool(int pool) { allocator().release_pool(pool); }
+int add_memory_pressure_handler(std::function<bool()> handler) { return allocator().add_handler(std::move(handler)); }
+void remove_memory_pressure_handler(int id) { allocator().remove_handler(id); }
+void set_memory_limit(size_t bytes) { allocator().set_limit(bytes); }
 
 }  // namespace gpu
 }  // namespace nebula

@@ -10,8 +10,17 @@
 // begin_graph_pool() and end_graph_pool() every block allocated or freed
 // belongs to that pool, and returns to the general cache only through
 // release_graph_pool(), once the graph is destroyed.
+//
+// Out of memory: outside a capture, the general cache is returned to CUDA, then
+// the memory-pressure handlers run (a graphed training step drops its graph,
+// whose pool is then free), and the allocation is tried again before it fails.
+// Inside a capture nothing is synchronised or freed (that would invalidate the
+// capture): the allocation fails at once, and the capture with it.
+// NEBULA_GPU_MEMORY_LIMIT (bytes) caps what the allocator reserves, to try a
+// smaller card's limits on a large one.
 #pragma once
 #include <cstddef>
+#include <functional>
 
 namespace nebula {
 namespace gpu {
@@ -29,6 +38,16 @@ AllocatorStats allocator_stats();
 
 // Returns every cached (free) block of the general cache to CUDA.
 void empty_cache();
+
+// A handler frees what it can and says whether it freed anything; it runs
+// without the allocator's lock held, so it may release memory and graph pools.
+int add_memory_pressure_handler(std::function<bool()> handler);
+void remove_memory_pressure_handler(int id);
+
+// The reservation cap from NEBULA_GPU_MEMORY_LIMIT; 0 when unset (no cap).
+size_t memory_limit();
+// Replaces the cap (0: none), for tests of the out-of-memory paths.
+void set_memory_limit(size_t bytes);
 
 int begin_graph_pool();
 void end_graph_pool();

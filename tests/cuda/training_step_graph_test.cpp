@@ -187,5 +187,30 @@ TEST_F(GraphTest, AnExceptionInsideTheCaptureUnwindsIt) {
   EXPECT_TRUE(std::isfinite(r.loss.to_vector()[0]));
 }
 
+// Out of GPU memory outside the graph: the graph's pool is given back (the
+// graph is dropped) and training goes on eagerly, with the same numbers.
+TEST_F(GraphTest, OutOfMemoryOutsideTheGraphDropsItAndTrainsOn) {
+  manual_seed(5);
+  Model model = load_model("cnn1", 37);
+  model.network->to(Device::CUDA);
+  Adamax optimizer(single_group(*model.network));
+  GraphedTrainingStep graph(*model.network, optimizer);
+  Tensor x = Tensor::full(model.input_shape(8), 0.5f, Device::CUDA), y = Tensor::full({8, 37}, 0.3f, Device::CUDA);
+  for (int s = 0; s < 3; ++s) graph.run(x, y);
+  ASSERT_TRUE(graph.captured());
+  // Room for less than one more conv1 output beyond what is in use: only the pool's blocks can serve it.
+  const gpu::AllocatorStats before = gpu::allocator_stats();
+  gpu::set_memory_limit(before.bytes_in_use + (size_t(12) << 20));
+  {
+    Tensor big({8, 32, 100, 100}, Device::CUDA);  // 10 MiB, as the graph's first activation
+    big.fill(1.0f);
+  }
+  EXPECT_FALSE(graph.captured()) << "the graph's memory was not given back";
+  StepResult r = graph.run(x, y);  // eager now
+  EXPECT_TRUE(std::isfinite(r.loss.to_vector()[0]));
+  EXPECT_EQ(optimizer.steps(), 4);
+  gpu::set_memory_limit(0);
+}
+
 }  // namespace
 }  // namespace nebula
