@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "engine/cuda_architectures.h"
 #include "kernels/cuda/allocator.h"
 #include "kernels/cuda/runtime.h"
 
@@ -21,6 +22,9 @@ namespace {
 struct CudaProbe {
   bool available = false;
   std::string reason;
+  // A GPU this build has no code for is not usable: refused here, in one line,
+  // instead of failing at its first kernel launch.
+  void check_capability();
   CudaProbe() {
     int count = 0;
     cudaError_t status = cudaGetDeviceCount(&count);
@@ -30,10 +34,22 @@ struct CudaProbe {
     } else if (count == 0) {
       reason = "no usable GPU (no CUDA device found)";
     } else {
-      available = true;
+      check_capability();
     }
   }
 };
+
+void CudaProbe::check_capability() {
+  cudaDeviceProp properties{};
+  cudaError_t status = cudaGetDeviceProperties(&properties, 0);
+  if (status != cudaSuccess) {
+    reason = std::string("no usable GPU (cudaGetDeviceProperties: ") + cudaGetErrorString(status) + ")";
+    cudaGetLastError();
+    return;
+  }
+  reason = unsupported_gpu_reason(properties.name, properties.major, properties.minor, built_cuda_architectures());
+  available = reason.empty();
+}
 
 const CudaProbe& probe() {
   static const CudaProbe result;
