@@ -3,6 +3,8 @@
 #include <cmath>
 #include <unordered_map>
 
+#include "base/error.h"
+
 namespace nebula::data {
 
 const std::vector<Question>& questions() {
@@ -66,6 +68,52 @@ void check_tree(const std::vector<int>& columns, const float* values, double tol
     }
     if (complete && std::fabs(sum - expected) > tolerance) out->push_back({q.number, sum, expected});
   }
+}
+
+std::string partial_question(const std::vector<int>& classes) {
+  std::vector<bool> present(kNumClasses, false);
+  for (int c : classes) present.at(size_t(c)) = true;
+  for (const Question& q : questions()) {
+    std::string missing;
+    int found = 0;
+    for (int a = 0; a < q.count; ++a) {
+      if (present[size_t(q.first + a)]) {
+        ++found;
+      } else {
+        missing += (missing.empty() ? "" : ", ") + class_names()[size_t(q.first + a)];
+      }
+    }
+    if (found > 0 && found < q.count) return "Q" + std::to_string(q.number) + " (missing " + missing + ")";
+  }
+  return "";
+}
+
+GalaxyTreeLayout tree_layout(const std::vector<std::string>& columns, const std::string& where) {
+  std::vector<int> position(kNumClasses, -1), classes;
+  for (size_t j = 0; j < columns.size(); ++j) {
+    const int c = class_index(columns[j]);
+    NEBULA_CHECK(c >= 0, where, ": '", columns[j], "' is not a Galaxy Zoo class (Class1.1 ... Class11.6)");
+    NEBULA_CHECK(position[size_t(c)] < 0, where, ": ", columns[j], " appears twice");
+    position[size_t(c)] = int(j);
+    classes.push_back(c);
+  }
+  NEBULA_CHECK(int(columns.size()) <= kGalaxyTreeMaxColumns, where, ": ", columns.size(), " columns, over the ",
+               kGalaxyTreeMaxColumns, " the tree output holds");
+  const std::string partial = partial_question(classes);
+  NEBULA_CHECK(partial.empty(), where, ": the tree output needs whole questions, and ", partial,
+               " has only some of its answers");
+  GalaxyTreeLayout layout;
+  layout.columns = int(columns.size());
+  for (const Question& q : questions()) {  // Kaggle order puts every parent's question first
+    if (position[size_t(q.first)] < 0) continue;
+    const int id = layout.questions++;
+    for (int a = 0; a < q.count; ++a) layout.question_of[position[size_t(q.first + a)]] = int8_t(id);
+    NEBULA_CHECK(q.parent < 0 || position[size_t(q.parent)] >= 0, where, ": the tree output needs Q", q.number,
+                 "'s parent answer ", q.parent < 0 ? "" : class_names()[size_t(q.parent)], " among the columns");
+    layout.parent[id] = int8_t(q.parent < 0 ? -1 : position[size_t(q.parent)]);
+  }
+  validate(layout);
+  return layout;
 }
 
 }  // namespace nebula::data

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "kernels/galaxy_tree_output.h"
+
 namespace nebula::data {
 
 constexpr int kNumClasses = 37;
@@ -38,5 +40,16 @@ struct TreeViolation {
 // appended to `out`.
 void check_tree(const std::vector<int>& columns, const float* values, double tolerance,
                 std::vector<TreeViolation>* out);
+
+// A label set must hold whole questions: the first question (in Kaggle order)
+// of which `classes` (indices into the 37) hold some answers but not all, as
+// "Q11 (missing Class11.6)"; "" when every question is whole or absent.
+std::string partial_question(const std::vector<int>& classes);
+
+// The decision-tree output's layout over label columns given by name (any
+// order, whole questions only): each column's question, each question's parent
+// answer column. Throws nebula::Error, starting with `where`, naming a partial
+// question, or a question whose parent answer is not among the columns.
+GalaxyTreeLayout tree_layout(const std::vector<std::string>& columns, const std::string& where);
 
 }  // namespace nebula::data

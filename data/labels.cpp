@@ -67,6 +67,10 @@ void read_header(const std::vector<std::string_view>& fields, const std::string&
   table->columns.assign(fields.begin() + 1, fields.end());
   table->class_indices = column_class_indices(table->columns, where, 2);
   NEBULA_CHECK(!table->columns.empty(), where, ": the header names no Class columns after GalaxyID");
+  // A question with some answers missing has no tree to check and no tree output to train.
+  const std::string partial = partial_question(table->class_indices);
+  NEBULA_CHECK(partial.empty(), where, ": the header holds only some answers of ", partial,
+               "; a label set holds every answer of each question it has");
 }
 
 int64_t read_id(std::string_view id_text, const std::string& where) {

@@ -33,10 +33,11 @@ TEST(Labels, ClassNamesFollowTheTree) {
 
 TEST(Labels, ParsesASubsetOfColumns) {
   LabelTable t = parse_labels(
-      "GalaxyID,Class1.1,Class1.2,Class1.3,Class7.1\r\n100008,0.25,0.75,0.0,0.25\r\n100023,0.5,0.4,0.1,0.5\r\n\r\n",
+      "GalaxyID,Class1.1,Class1.2,Class1.3,Class7.1,Class7.2,Class7.3\r\n100008,0.25,0.75,0.0,0.25,0,0\r\n"
+      "100023,0.5,0.4,0.1,0.5,0,0\r\n\r\n",
       "labels.csv");
   ASSERT_EQ(t.rows(), 2u);
-  ASSERT_EQ(t.num_columns(), 4u);
+  ASSERT_EQ(t.num_columns(), 6u);
   EXPECT_EQ(t.class_indices[3], 15);
   EXPECT_EQ(t.ids[1], 100023);
   EXPECT_EQ(t.lines[1], 3);
@@ -139,12 +140,13 @@ TEST(Labels, MissingFileIsNamed) {
 }
 
 TEST(Labels, TreeSumsAreCheckedAsWarnings) {
-  // Row 2 breaks Q7 (sums to 0.5, Class1.1 is 0.6) and Q2 is incomplete (no Class2.2): unchecked.
+  // Row 2 breaks Q7 (sums to 0.5, Class1.1 is 0.6); Q8 has no parent column (Class6.1): unchecked.
   LabelTable t = parse_labels(
-      "GalaxyID,Class1.1,Class1.2,Class1.3,Class2.1,Class7.1,Class7.2,Class7.3\n"
-      "1,0.6,0.3,0.1,0.2,0.2,0.2,0.2\n"
-      "2,0.6,0.3,0.1,0.2,0.2,0.2,0.1\n"
-      "3,0.6,0.3,0.1,0.2,0.2,0.2,0.2005\n",
+      "GalaxyID,Class1.1,Class1.2,Class1.3,Class7.1,Class7.2,Class7.3,Class8.1,Class8.2,Class8.3,Class8.4,Class8.5,"
+      "Class8.6,Class8.7\n"
+      "1,0.6,0.3,0.1,0.2,0.2,0.2,0.5,0,0,0,0,0,0\n"
+      "2,0.6,0.3,0.1,0.2,0.2,0.1,0.5,0,0,0,0,0,0\n"
+      "3,0.6,0.3,0.1,0.2,0.2,0.2005,0.5,0,0,0,0,0,0\n",
       "labels.csv");
   TreeReport report = check_label_tree(t);
   EXPECT_EQ(report.questions_checked, (std::vector<int>{1, 7}));
@@ -158,6 +160,29 @@ TEST(Labels, TreeSumsAreCheckedAsWarnings) {
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_NE(lines[0].find("Q7"), std::string::npos) << lines[0];
   EXPECT_NE(lines[1].find("GalaxyID 2"), std::string::npos) << lines[1];
+}
+
+// A question with only some of its answers has no tree: such a header is
+// refused, naming the question and what it lacks (37 columns less Class11.6 too).
+TEST(Labels, PartialQuestionsAreRefusedNamingWhatIsMissing) {
+  std::string header = "GalaxyID";
+  for (const std::string& name : class_names())
+    if (name != "Class11.6") header += "," + name;
+  try {
+    parse_labels(header + "\n", "labels.csv");
+    ADD_FAILURE() << "a header without Class11.6 was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("labels.csv:1: the header holds only some answers of Q11 (missing "
+                                         "Class11.6); a label set holds every answer of each question it has"),
+              std::string::npos)
+        << e.what();
+  }
+  try {
+    parse_labels("GalaxyID,Class1.1,Class1.2,Class1.3,Class2.1\n", "labels.csv");
+    ADD_FAILURE() << "Q2 without Class2.2 was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("Q2 (missing Class2.2)"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Labels, WriteThenReadRoundTrips) {
