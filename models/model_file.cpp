@@ -10,6 +10,7 @@
 
 #include "base/error.h"
 #include "base/file_io.h"
+#include "data/galaxy_tree.h"
 #include "engine/layers.h"
 #include "models/layer_plan.h"
 #include "models/model_limits.h"
@@ -232,7 +233,7 @@ ModulePtr resnet_stage(bool bottleneck, int in, int width, int blocks, int strid
 // What the lines read so far ask for.
 struct Plan {
   ModelSpec& spec;
-  int outputs;        // label columns, for 'dense outputs'
+  const ModelOutputs& outputs;  // label columns, for 'dense outputs' (and 'galaxytree')
   int height, width;  // > 0: override the input line's size
   LayerPlan layers;
   bool head_seen = false;
@@ -315,21 +316,44 @@ Builder read_stage(const Line& line, Options& options, Plan& plan) {
   return one_layer([=] { return resnet_stage(bottleneck, in, width, blocks, stride); });
 }
 
+// The decision-tree output's layout over the label columns (the 37 Kaggle
+// columns when only their count, 37, is known).
+GalaxyTreeLayout tree_layout_for(const Line& line, const ModelOutputs& outputs) {
+  std::vector<std::string> columns = outputs.columns;
+  if (columns.empty() && outputs.count == data::kNumClasses) columns = data::class_names();
+  if (columns.empty()) line.fail("galaxytree needs the names of the ", outputs.count, " label columns");
+  try {
+    return data::tree_layout(columns, "galaxytree");
+  } catch (const Error& e) {
+    line.fail(e.what());
+  }
+}
+
 Builder read_dense(const Line& line, Options& options, Plan& plan) {
   int units = 0;
   line.need(0, "units");
-  if (line.words[0] == "outputs") {
-    if (plan.outputs <= 0) line.fail("'dense outputs' needs the number of label columns");
-    units = plan.outputs;
+  const bool to_outputs = line.words[0] == "outputs";
+  if (to_outputs) {
+    if (plan.outputs.count <= 0) line.fail("'dense outputs' needs the number of label columns");
+    units = plan.outputs.count;
   } else {
     units = line.integer(0, "units");
   }
   const bool bias = !options.flag("nobias");
+  const bool tree = options.flag("galaxytree");
   const Activation activation = read_activation(options);
+  if (tree && (!to_outputs || activation != Activation::None))
+    line.fail("galaxytree goes alone on the 'dense outputs' line (it is the model's output)");
   const int features = plan.layers.shape().size() == 2 ? static_cast<int>(plan.layers.shape()[1]) : 0;
   plan.layers.dense(units, bias);
   plan_activation(plan, activation);
-  return one_layer([=] { return std::make_unique<Dense>(features, units, bias); }, activation);
+  if (!tree) return one_layer([=] { return std::make_unique<Dense>(features, units, bias); }, activation);
+  const GalaxyTreeLayout layout = tree_layout_for(line, plan.outputs);
+  plan.layers.elementwise();
+  return [=](Model& model, const std::string& name) {
+    model.network->add(std::make_unique<Dense>(features, units, bias), name);
+    model.network->add(std::make_unique<GalaxyTree>(layout));
+  };
 }
 
 Builder read_dropout(const Line& line, Options&, Plan& plan) {
@@ -372,7 +396,7 @@ const Keyword kKeywords[] = {
     {"maxpool", "KERNEL [stride=S] [pad=P]", 1, true, read_maxpool},
     {"batchnorm", "[relu|sigmoid]", 0, true, read_batchnorm},
     {"stage", "basic|bottleneck CHANNELS [blocks=N] [stride=S]", 2, true, read_stage},
-    {"dense", "UNITS|outputs [nobias] [relu|sigmoid]", 1, true, read_dense},
+    {"dense", "UNITS|outputs [nobias] [relu|sigmoid|galaxytree]", 1, true, read_dense},
     {"dropout", "RATE", 1, true, read_dropout},
     {"relu", "", 0, true, read_elementwise<ReLU>},
     {"sigmoid", "", 0, true, read_elementwise<Sigmoid>},
@@ -453,7 +477,8 @@ void build(Model& model, const std::vector<Step>& steps, const LayerPlan& plan) 
 
 }  // namespace
 
-Model parse_model(const std::string& text, const std::string& origin, int outputs, int height, int width) {
+Model parse_model(const std::string& text, const std::string& origin, const ModelOutputs& outputs, int height,
+                  int width) {
   Model model;
   model.spec.name = origin;
   model.spec.source = text;
@@ -501,7 +526,7 @@ bool in_head(const Model& model, const std::string& key) {
   return false;
 }
 
-Model load_model(const std::string& name_or_path, int outputs, int height, int width) {
+Model load_model(const std::string& name_or_path, const ModelOutputs& outputs, int height, int width) {
   std::string text = builtin_model_text(name_or_path);
   if (!text.empty()) return parse_model(text, name_or_path, outputs, height, width);
   if (!is_file(name_or_path)) {

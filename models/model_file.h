@@ -57,14 +57,26 @@ struct Model {
   Shape input_shape(int batch) const { return {batch, spec.channels, spec.height, spec.width}; }
 };
 
+// What a model predicts: how many label columns ('dense outputs' has that many
+// units) and their names, which the decision-tree output ('dense outputs
+// galaxytree') needs to know its questions. A count alone will do for every
+// other model (and for the tree over all 37 Kaggle columns).
+struct ModelOutputs {
+  ModelOutputs(int count = 0) : count(count) {}  // NOLINT: a count converts, as before names were known
+  ModelOutputs(std::vector<std::string> names) : count(static_cast<int>(names.size())), columns(std::move(names)) {}
+  int count = 0;
+  std::vector<std::string> columns;  // in output order; empty when only the count is known
+};
+
 // Parses a model's text. `origin` names it in errors ("cnn1", "my.model").
 // height/width > 0 override the file's input size. outputs sizes 'dense outputs'.
 // Throws nebula::Error "ORIGIN:LINE: KEYWORD: problem" for a bad file, and for
 // one larger than model_limits() allows (one sample against the batch limit).
-Model parse_model(const std::string& text, const std::string& origin, int outputs, int height = 0, int width = 0);
+Model parse_model(const std::string& text, const std::string& origin, const ModelOutputs& outputs, int height = 0,
+                  int width = 0);
 
 // A built-in name (cnn1, cnn2, cnn3) or a path to a model file.
-Model load_model(const std::string& name_or_path, int outputs, int height = 0, int width = 0);
+Model load_model(const std::string& name_or_path, const ModelOutputs& outputs, int height = 0, int width = 0);
 
 // The parameters of the layers before the head line (all of them when there is
 // none), and of the head. Names as in parameters() ("layer1.0.conv1.weight").

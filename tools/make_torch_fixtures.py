@@ -451,10 +451,57 @@ def cnn1_fixture():
     return fx
 
 
+# Dieleman, Willett & Dambre (2015): the Galaxy Zoo 2 decision tree, as the
+# Kaggle challenge publishes it: (question, its answers, the answer leading to it).
+GALAXY_TREE = [
+    (1, ["1.1", "1.2", "1.3"], None), (2, ["2.1", "2.2"], "1.2"), (3, ["3.1", "3.2"], "2.2"),
+    (4, ["4.1", "4.2"], "2.2"), (5, ["5.1", "5.2", "5.3", "5.4"], "2.2"), (6, ["6.1", "6.2"], None),
+    (7, ["7.1", "7.2", "7.3"], "1.1"), (8, ["8.1", "8.2", "8.3", "8.4", "8.5", "8.6", "8.7"], "6.1"),
+    (9, ["9.1", "9.2", "9.3"], "2.1"), (10, ["10.1", "10.2", "10.3"], "4.1"),
+    (11, ["11.1", "11.2", "11.3", "11.4", "11.5", "11.6"], "4.1"),
+]
+
+
+def galaxy_tree_output(x, columns):
+    """Each question's answers made non-negative and normalised, times the parent answer.
+
+    eps = 1e-12 is added to the sum and shared among the answers, so a question whose
+    answers are all clipped gives the even split (Dieleman adds it to the sum alone)."""
+    r = torch.relu(x)
+    out = [None] * len(columns)
+    for _, answers, parent in GALAXY_TREE:
+        names = ["Class" + a for a in answers]
+        if names[0] not in columns:
+            continue
+        index = [columns.index(n) for n in names]
+        total = sum(r[:, j:j + 1] for j in index) + 1e-12
+        scale = 1.0 if parent is None else out[columns.index("Class" + parent)]
+        for j in index:
+            out[j] = (r[:, j:j + 1] + 1e-12 / len(index)) / total * scale
+    return torch.cat(out, dim=1)
+
+
+def galaxy_tree_fixture():
+    fx = Fixture("torch_galaxy_tree")
+    sample = ["Class1.1", "Class1.2", "Class1.3", "Class2.1", "Class2.2", "Class6.1", "Class6.2", "Class7.1",
+              "Class7.2", "Class7.3", "Class8.1", "Class8.2", "Class8.3", "Class8.4", "Class8.5", "Class8.6", "Class8.7"]
+    kaggle = ["Class" + a for _, answers, _ in GALAXY_TREE for a in answers]
+    shuffled = list(reversed(kaggle))  # columns in another order than the questions'
+    for case, columns, rows in [("sample17", sample, 6), ("kaggle37", kaggle, 5), ("reversed37", shuffled, 4)]:
+        x = leaf(randn(rows, len(columns)))  # about half negative: clipped answers, and some whole questions
+        y = galaxy_tree_output(x, columns)
+        dy = randn(*y.shape)
+        y.backward(dy)
+        fx.put(case, x=x, y=y, dy=dy, dx=x.grad)
+        fx.meta(case, columns=",".join(columns))
+    return fx
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     parser.add_argument("--out", default=os.path.join(root, "tests", "fixtures"))
+    parser.add_argument("--only", help="write just this fixture (e.g. torch_galaxy_tree)")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     torch.set_num_threads(1)
@@ -463,11 +510,15 @@ def main():
               lambda: activation_fixture("torch_relu", torch.relu),
               lambda: activation_fixture("torch_sigmoid", torch.sigmoid),
               batchnorm2d_fixture, global_avg_pool_fixture, add_fixture, residual_fixture, flatten_fixture,
-              dropout_fixture, mse_fixture, adamax_torch_fixture, adamax_keras_fixture, cnn1_fixture]
+              dropout_fixture, mse_fixture, adamax_torch_fixture, adamax_keras_fixture, cnn1_fixture,
+              galaxy_tree_fixture]
     total = 0
     for seed, make in enumerate(makers):
         torch.manual_seed(1000 + seed)  # each fixture its own seed: adding one changes no other
-        path = make().save(args.out)
+        fixture = make()
+        if args.only and fixture.name != args.only:
+            continue
+        path = fixture.save(args.out)
         size = os.path.getsize(path)
         total += size
         print(f"{os.path.relpath(path, root)}: {size} bytes")

@@ -62,9 +62,9 @@ RunData open_run_data(const TrainConfig& c) {
 
 // The model with its imported weights, on the device (before the optimizer,
 // whose state is made where the parameters are).
-Model build_model(const TrainConfig& c, int outputs, Device device) {
+Model build_model(const TrainConfig& c, const std::vector<std::string>& columns, Device device) {
   manual_seed(c.seed);
-  Model model = load_model(c.model, outputs, c.input_size, c.input_size);
+  Model model = load_model(c.model, ModelOutputs(columns), c.input_size, c.input_size);
   if (c.crop >= 0) model.spec.crop = c.crop;
   if (!c.weights.empty()) {
     ImportReport report = import_weights(c.weights, model, ImportOptions{c.freeze_backbone});
@@ -130,6 +130,9 @@ void write_split(const std::string& path, const data::Dataset& d, const data::Sp
 
 // The run's parts, made once and used by every epoch.
 struct Job {
+  Job(const TrainConfig& config, Device where, RunData d, Model m)
+      : c(config), device(where), data(std::move(d)), model(std::move(m)) {}
+
   const TrainConfig& c;
   Device device;
   RunData data;
@@ -147,9 +150,9 @@ std::unique_ptr<Job> set_up(const TrainConfig& c) {
   NEBULA_CHECK(c.epochs > 0 && c.batch > 0 && c.lr > 0, "--epochs, --batch and --lr must be positive");
   Device device = choose_device(c.device, c.backend);
   RunData d = open_run_data(c);
-  Model model = build_model(c, static_cast<int>(d.dataset.num_columns()), device);
+  Model model = build_model(c, d.dataset.columns, device);
   check_batch_fits(model, c.batch);
-  auto job = std::unique_ptr<Job>(new Job{c, device, std::move(d), std::move(model)});
+  auto job = std::make_unique<Job>(c, device, std::move(d), std::move(model));
   job->optimizer = make_optimizer(c, job->model);
   job->loader_options = evaluation_loader_options(c, job->model, device);
   job->train_loader = std::make_unique<data::Loader>(job->data.dataset, job->data.split.train,

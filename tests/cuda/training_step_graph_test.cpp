@@ -63,6 +63,8 @@ struct TrainingRun {
 
 // What changes during a run, applied identically to the eager and the graphed one.
 struct Schedule {
+  explicit Schedule(std::vector<int> batch_sizes, std::vector<float> rates = {})
+      : batches(std::move(batch_sizes)), lrs(std::move(rates)) {}
   std::vector<int> batches;        // each step's batch size
   std::vector<float> lrs;          // each step's learning rate (empty: the default throughout)
   int jump_steps_at = -1;          // before this step, set_steps(steps + 5), as loading a checkpoint does
@@ -122,20 +124,20 @@ void expect_same_training(const Schedule& schedule) {
   }
 }
 
-TEST_F(GraphTest, ReplayedStepsMatchEagerStepsBitForBit) { expect_same_training({{8, 8, 8, 8, 8, 3}}); }
+TEST_F(GraphTest, ReplayedStepsMatchEagerStepsBitForBit) { expect_same_training(Schedule({8, 8, 8, 8, 8, 3})); }
 
 // An eager step (a smaller batch) between replays: the next replays draw the
 // dropout masks and take the optimizer steps that follow it.
-TEST_F(GraphTest, ReplaysAfterAnEagerStepStayInStep) { expect_same_training({{8, 8, 3, 8, 8, 8, 3, 8}}); }
+TEST_F(GraphTest, ReplaysAfterAnEagerStepStayInStep) { expect_same_training(Schedule({8, 8, 3, 8, 8, 8, 3, 8})); }
 
 // A learning-rate schedule: every replay uses the rate of its own step.
 TEST_F(GraphTest, ALearningRateChangedBetweenReplaysIsUsed) {
-  expect_same_training({{8, 8, 8, 8, 8, 8}, {1e-3f, 1e-3f, 1e-3f, 5e-4f, 2e-4f, 1e-4f}});
+  expect_same_training(Schedule({8, 8, 8, 8, 8, 8}, {1e-3f, 1e-3f, 1e-3f, 5e-4f, 2e-4f, 1e-4f}));
 }
 
 // The step count set after the capture (a loaded checkpoint sets it) reaches the replays.
 TEST_F(GraphTest, AStepCountSetAfterCaptureReachesTheReplays) {
-  Schedule schedule{{8, 8, 8, 8, 8, 8}};
+  Schedule schedule({8, 8, 8, 8, 8, 8});
   schedule.jump_steps_at = 4;
   expect_same_training(schedule);
 }
@@ -143,7 +145,7 @@ TEST_F(GraphTest, AStepCountSetAfterCaptureReachesTheReplays) {
 // Freezing a parameter after the capture: the graph is captured again, so the
 // frozen parameter stays as it is, as in eager training.
 TEST_F(GraphTest, FreezingAfterCaptureCapturesAgain) {
-  Schedule schedule{{8, 8, 8, 8, 8, 8, 8}};
+  Schedule schedule({8, 8, 8, 8, 8, 8, 8});
   schedule.freeze_first_at = 3;
   expect_same_training(schedule);
 }

@@ -48,11 +48,22 @@ TEST(GalaxyTreeOutput, PredictionsObeyTheTree) {
     const float* p = &y[r * 8];
     for (int j = 0; j < 8; ++j) EXPECT_GE(p[j], 0.0f);
     const float q1 = p[0] + p[1] + p[2], q2 = p[3] + p[4], q7 = p[5] + p[6] + p[7];
-    // A question whose answers all clip to zero sums to 0, not to its parent.
-    if (x[r * 8] > 0 || x[r * 8 + 1] > 0 || x[r * 8 + 2] > 0) EXPECT_NEAR(q1, 1.0f, 1e-6f) << r;
-    if (x[r * 8 + 3] > 0 || x[r * 8 + 4] > 0) EXPECT_NEAR(q2, p[1], 1e-6f) << r;
-    if (x[r * 8 + 5] > 0 || x[r * 8 + 6] > 0 || x[r * 8 + 7] > 0) EXPECT_NEAR(q7, p[0], 1e-6f) << r;
+    // Also where a question's answers all clip to zero: it splits its parent evenly.
+    EXPECT_NEAR(q1, 1.0f, 1e-6f) << r;
+    EXPECT_NEAR(q2, p[1], 1e-6f) << r;
+    EXPECT_NEAR(q7, p[0], 1e-6f) << r;
   }
+}
+
+TEST(GalaxyTreeOutput, AQuestionClippedToZeroSplitsItsParentEvenly) {
+  const GalaxyTreeLayout t = small_tree();
+  // Q1 (1, 3, 0) as above; Q2 all negative; Q7 all zero.
+  const std::vector<double> x = {1, 3, 0, -1, -2, 0, 0, 0};
+  std::vector<double> y(8);
+  ref::galaxy_tree_forward<double>(t, 1, x.data(), y.data());
+  EXPECT_NEAR(y[3], 0.75 / 2, 1e-12);
+  EXPECT_NEAR(y[4], 0.75 / 2, 1e-12);
+  for (int j = 5; j < 8; ++j) EXPECT_NEAR(y[j], 0.25 / 3, 1e-12) << j;
 }
 
 TEST(GalaxyTreeOutput, GradientCheck) {

@@ -12,6 +12,9 @@
 #include <new>
 
 #include "base/error.h"
+#include "base/random.h"
+#include "data/galaxy_tree.h"
+#include "engine/autograd.h"
 #include "models/model_file.h"
 #include "models/model_limits.h"
 
@@ -285,6 +288,72 @@ TEST(ModelFile, UserModelWithEveryKeyword) {
   // gap, dropout (8), dense, relu (16), dense, sigmoid (4).
   EXPECT_EQ(model.spec.activation_bytes_per_sample,
             4 * (3 * 33 * 33 + 5 * 8 * 17 * 17 + 8 * 9 * 9 + 2 * 8 + 2 * 16 + 2 * 4));
+}
+
+// ---- The decision-tree output: 'dense outputs galaxytree'.
+
+const char* kTreeModel = "input 3 16 16\nconv 4 3 relu\nmaxpool 2\nflatten\ndense 8 relu\ndense outputs galaxytree\n";
+
+const std::vector<std::string> kSampleColumns = {
+    "Class1.1", "Class1.2", "Class1.3", "Class2.1", "Class2.2", "Class6.1", "Class6.2", "Class7.1", "Class7.2",
+    "Class7.3", "Class8.1", "Class8.2", "Class8.3", "Class8.4", "Class8.5", "Class8.6", "Class8.7"};
+
+// Each question's answers sum to the parent answer (or 1), to 1e-6, in every row.
+void expect_tree_holds(const std::vector<std::string>& columns, const std::vector<float>& y, size_t rows) {
+  std::vector<int> classes;
+  for (const std::string& c : columns) classes.push_back(data::class_index(c));
+  for (size_t r = 0; r < rows; ++r) {
+    std::vector<data::TreeViolation> off;
+    data::check_tree(classes, y.data() + r * columns.size(), 1e-6, &off);
+    EXPECT_TRUE(off.empty()) << "row " << r << ": Q" << off[0].question << " sums to " << off[0].sum << ", not "
+                             << off[0].expected;
+    for (size_t c = 0; c < columns.size(); ++c) EXPECT_GE(y[r * columns.size() + c], 0.0f);
+  }
+}
+
+TEST(ModelFileTree, TheOutputObeysTheTreeOnTheRealSamplesColumns) {
+  manual_seed(2);
+  Model model = parse_model(kTreeModel, "tree.model", ModelOutputs(kSampleColumns));
+  EXPECT_STREQ(model.network->at(model.network->size() - 1).kind(), "GalaxyTree");
+  Generator g(3);
+  std::vector<float> x(size_t(numel(model.input_shape(5))));
+  for (float& v : x) v = g.uniform();
+  NoGradGuard no_grad;
+  std::vector<float> y = (*model.network)(Variable(Tensor::from_vector(model.input_shape(5), x))).value().to_vector();
+  expect_tree_holds(kSampleColumns, y, 5);
+}
+
+TEST(ModelFileTree, ThirtySevenOutputsWithoutNamesAreTheKaggleColumns) {
+  manual_seed(2);
+  Model model = parse_model(kTreeModel, "tree.model", 37);
+  Tensor x = Tensor::full(model.input_shape(2), 0.5f);
+  NoGradGuard no_grad;
+  expect_tree_holds(data::class_names(), (*model.network)(Variable(x)).value().to_vector(), 2);
+}
+
+TEST(ModelFileTree, PartialQuestionsAndMisplacedTreesAreRefusedWithTheLine) {
+  std::vector<std::string> no_11_6 = data::class_names();
+  no_11_6.pop_back();
+  try {
+    parse_model(kTreeModel, "tree.model", ModelOutputs(no_11_6));
+    ADD_FAILURE() << "a tree over a partial Q11 was built";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("tree.model:6: dense: "), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("Q11 (missing Class11.6) has only some of its answers"), std::string::npos)
+        << e.what();
+  }
+  std::vector<std::string> orphan = {"Class7.1", "Class7.2", "Class7.3"};  // Q7 without Class1.1
+  try {
+    parse_model(kTreeModel, "tree.model", ModelOutputs(orphan));
+    ADD_FAILURE() << "a tree without Q7's parent answer was built";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("needs Q7's parent answer Class1.1"), std::string::npos) << e.what();
+  }
+  EXPECT_NE(error_of("input 3 8 8\nflatten\ndense outputs galaxytree\n", 5).find("needs the names of the 5"),
+            std::string::npos);
+  expect_error("input 3 8 8\nflatten\ndense 37 galaxytree\n", "my.model:3: dense: galaxytree goes alone on the");
+  expect_error("input 3 8 8\nflatten\ndense outputs sigmoid galaxytree\n", "galaxytree goes alone on the");
+  expect_error("input 3 8 8\nconv 4 3 galaxytree\n", "my.model:2: conv:");
 }
 
 }  // namespace

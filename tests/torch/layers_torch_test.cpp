@@ -3,6 +3,9 @@
 // gradient, against tests/fixtures/torch_<layer>.safetensors.
 #include <gtest/gtest.h>
 
+#include <sstream>
+
+#include "data/galaxy_tree.h"
 #include "engine/layers.h"
 #include "engine/ops.h"
 #include "engine/sequential.h"
@@ -115,6 +118,23 @@ TEST(GlobalAvgPoolTorch, ForwardBackward) {
   GlobalAvgPool pool;
   check_forward_backward(pool, fixture("torch_global_avg_pool"), "main");
 }
+
+// ---- The Galaxy Zoo decision-tree output, against Dieleman's formula written in
+// PyTorch and differentiated by its autograd: the real sample's 17 columns, the
+// 37 Kaggle columns, and the 37 in reverse order.
+
+void check_galaxy_tree(const std::string& c) {
+  const SafetensorsFile& f = fixture("torch_galaxy_tree");
+  std::vector<std::string> columns;
+  std::istringstream names(f.meta(c + ".columns"));
+  for (std::string name; std::getline(names, name, ',');) columns.push_back(name);
+  GalaxyTree tree(data::tree_layout(columns, "torch_galaxy_tree." + c));
+  check_forward_backward(tree, f, c);
+}
+
+TEST(GalaxyTreeTorch, TheRealSamplesSeventeenColumns) { check_galaxy_tree("sample17"); }
+TEST(GalaxyTreeTorch, TheThirtySevenKaggleColumns) { check_galaxy_tree("kaggle37"); }
+TEST(GalaxyTreeTorch, ColumnsInAnotherOrder) { check_galaxy_tree("reversed37"); }
 
 // ---- BatchNorm2d
 

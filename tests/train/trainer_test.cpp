@@ -289,6 +289,29 @@ TEST_F(TrainEndToEnd, AStoppedRunResumesWithItsNextBatch) {
   expect_same_tensors(whole.out_dir + "/last.safetensors", rest.out_dir + "/last.safetensors");
 }
 
+// A model with the decision-tree output trains, and its predictions, written
+// by predict, obey the Galaxy Zoo tree (to the CSV's 6 decimals).
+TEST_F(TrainEndToEnd, ATreeOutputModelTrainsAndPredictsWithinTheTree) {
+  std::string model = kSmallModel;
+  model.replace(model.find("dense outputs sigmoid"), std::string("dense outputs sigmoid").size(),
+                "dense outputs galaxytree");
+  write_file_atomic((root_ / "tree.model").string(), model);
+  TrainConfig c = config("tree", 2);
+  c.model = (root_ / "tree.model").string();
+  TrainResult result = train(c);
+  EXPECT_EQ(result.epochs_run, 2);
+  EXPECT_GT(result.test_rmse, 0);
+  PredictConfig p;
+  p.checkpoint = c.out_dir + "/best.safetensors";
+  p.images = c.data_dir + "/images_training_rev1";
+  p.out = c.out_dir + "/submission.csv";
+  predict_submission(p);
+  data::LabelTable submission = data::read_labels(p.out);
+  data::TreeReport report = data::check_label_tree(submission, 2e-5);
+  EXPECT_EQ(report.questions_checked.size(), 11u);
+  EXPECT_EQ(report.rows_off, 0u) << (report.rows_off ? data::describe(report, p.out).front() : "");
+}
+
 // train, then predict_submission on every image, then the submission scored on
 // the test rows of split.csv: the test RMSE train reported, so predict builds
 // the same model, preprocesses the same way and writes each value under its column.
