@@ -356,30 +356,41 @@ def adamax_torch_fixture():
 
 
 def adamax_keras_fixture():
-    """Keras's Adamax (the study's optimizer), by hand in float32, as kernels/optimizer_update.h states it."""
+    """Keras's own Adamax (the study's optimizer), stepped by Keras on the JAX backend.
+
+    Keras is not a Debian package: install it beside Debian's PyTorch only to
+    write this fixture (the tests need no Python), e.g.
+        python3 -m venv --system-site-packages /tmp/keras && /tmp/keras/bin/pip install keras "jax[cpu]"
+        /tmp/keras/bin/python tools/make_torch_fixtures.py --only keras_adamax
+    Without Keras the fixture is left as it is."""
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    try:
+        import keras
+    except ImportError:
+        print("keras_adamax: Keras is not installed here; the fixture is left as it is")
+        return None
     fx = Fixture("keras_adamax")
     lr, beta1, beta2, eps, steps = 0.01, 0.9, 0.999, 1e-7, 10
     shapes = [(3, 4), (5,)]
-    params = [randn(*s).numpy() for s in shapes]
-    m = [np.zeros(s, np.float32) for s in shapes]
-    u = [np.zeros(s, np.float32) for s in shapes]
-    for i, p in enumerate(params):
+    # Through lists: Keras's JAX wants NumPy 2, which Debian's PyTorch cannot hand tensors to.
+    as_array = lambda t: np.array(t.tolist(), dtype=np.float32)
+    initial = [as_array(randn(*s)) for s in shapes]
+    variables = [keras.Variable(p.copy(), dtype="float32") for p in initial]
+    optimizer = keras.optimizers.Adamax(learning_rate=lr, beta_1=beta1, beta_2=beta2, epsilon=eps)
+    for i, p in enumerate(initial):
         fx.tensors[f"p{i}.initial"] = p.copy()
-    f32 = np.float32
     for k, grads in enumerate(grad_sequence(shapes, steps)):
-        t = k + 1
-        lr_t = f32(lr / (1.0 - beta1 ** t))
+        grads = [as_array(g) for g in grads]
+        optimizer.apply_gradients(list(zip(grads, variables)))
         for i, g in enumerate(grads):
-            g = g.numpy()
             fx.tensors[f"p{i}.grad.{k}"] = g.copy()
-            m[i] = f32(beta1) * m[i] + (f32(1) - f32(beta1)) * g
-            u[i] = np.maximum(f32(beta2) * u[i], np.abs(g))
-            params[i] = params[i] - lr_t * m[i] / (u[i] + f32(eps))
-            fx.tensors[f"p{i}.after.{k}"] = params[i].copy()
-    for i in range(len(shapes)):
-        fx.tensors[f"p{i}.exp_avg"] = m[i]
-        fx.tensors[f"p{i}.exp_inf"] = u[i]
-    fx.metadata.update(lr=lr, beta1=beta1, beta2=beta2, eps=eps, steps=steps, params=len(shapes))
+            fx.tensors[f"p{i}.after.{k}"] = np.asarray(variables[i].value, np.float32).copy()
+    for i, v in enumerate(variables):
+        index = optimizer._get_variable_index(v)
+        fx.tensors[f"p{i}.exp_avg"] = np.asarray(optimizer._m[index].value, np.float32).copy()
+        fx.tensors[f"p{i}.exp_inf"] = np.asarray(optimizer._u[index].value, np.float32).copy()
+    fx.metadata.update(lr=lr, beta1=beta1, beta2=beta2, eps=eps, steps=steps, params=len(shapes),
+                       keras_version=keras.__version__, keras_backend=keras.backend.backend())
     return fx
 
 
@@ -506,17 +517,21 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
-    makers = [conv2d_fixture, maxpool2d_fixture, dense_fixture,
-              lambda: activation_fixture("torch_relu", torch.relu),
-              lambda: activation_fixture("torch_sigmoid", torch.sigmoid),
-              batchnorm2d_fixture, global_avg_pool_fixture, add_fixture, residual_fixture, flatten_fixture,
-              dropout_fixture, mse_fixture, adamax_torch_fixture, adamax_keras_fixture, cnn1_fixture,
-              galaxy_tree_fixture]
+    makers = [("torch_conv2d", conv2d_fixture), ("torch_maxpool2d", maxpool2d_fixture), ("torch_dense", dense_fixture),
+              ("torch_relu", lambda: activation_fixture("torch_relu", torch.relu)),
+              ("torch_sigmoid", lambda: activation_fixture("torch_sigmoid", torch.sigmoid)),
+              ("torch_batchnorm2d", batchnorm2d_fixture), ("torch_global_avg_pool", global_avg_pool_fixture),
+              ("torch_add", add_fixture), ("torch_residual", residual_fixture), ("torch_flatten", flatten_fixture),
+              ("torch_dropout", dropout_fixture), ("torch_mse", mse_fixture), ("torch_adamax", adamax_torch_fixture),
+              ("keras_adamax", adamax_keras_fixture), ("torch_cnn1", cnn1_fixture),
+              ("torch_galaxy_tree", galaxy_tree_fixture)]
     total = 0
-    for seed, make in enumerate(makers):
+    for seed, (name, make) in enumerate(makers):
+        if args.only and name != args.only:
+            continue
         torch.manual_seed(1000 + seed)  # each fixture its own seed: adding one changes no other
         fixture = make()
-        if args.only and fixture.name != args.only:
+        if fixture is None:
             continue
         path = fixture.save(args.out)
         size = os.path.getsize(path)
