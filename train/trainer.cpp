@@ -235,6 +235,7 @@ void train_epoch(Job& job, GraphedTrainingStep& graphed, int epoch, EpochTrainin
     t->meter.add(step.prediction, batch.labels);
     t->finite = t->losses.add({step.loss, batch.index, batch.size()});
     if (!job.c.quiet) bar.update(t->losses.batches(), t->losses.images(), t->losses.mean());
+    if (job.c.after_step) job.c.after_step(epoch, batch.index);
     t->stopped = job.stop.requested() && batch.index + 1 < job.train_loader->batches_per_epoch();
   }
   t->finite = t->finite && t->losses.finish();
@@ -250,6 +251,8 @@ void report_nan(const Job& job, int epoch, const EpochTraining& t) {
                epoch > 1 ? job.dir->last_checkpoint().c_str() : "(none: this was the first epoch)");
 }
 
+const char* stop_signal_name(const StopRequest& stop) { return stop.signal_number() == SIGTERM ? "SIGTERM" : "SIGINT"; }
+
 // Saves where a stopped epoch stands, so --resume continues with its next batch.
 void save_stopped_epoch(Job& job, int epoch, const EpochTraining& t) {
   LossTracker::Totals totals = t.losses.totals();
@@ -258,8 +261,7 @@ void save_stopped_epoch(Job& job, int epoch, const EpochTraining& t) {
   save_checkpoint(job.dir->last_checkpoint(), *job.model.network, job.optimizer.get(),
                   to_checkpoint_metadata(job.run));
   std::fprintf(stderr, "\nstopped by %s after batch %zu of epoch %d; saved %s: run the same command with --resume "
-               "to continue\n", job.stop.signal_number() == SIGTERM ? "SIGTERM" : "SIGINT", totals.batches, epoch,
-               job.dir->last_checkpoint().c_str());
+               "to continue\n", stop_signal_name(job.stop), totals.batches, epoch, job.dir->last_checkpoint().c_str());
 }
 
 // Validation, the history and curves, and the checkpoints (best when it improved, then last).
@@ -363,8 +365,8 @@ TrainResult train(const TrainConfig& c) {
     result.seconds += t.seconds;
     images += t.losses.images();
     if (job->stop.requested() && epoch < c.epochs) {
-      std::fprintf(stderr, "stopped by a signal after epoch %d; %s is saved: run the same command with --resume "
-                   "to continue\n", epoch, job->dir->last_checkpoint().c_str());
+      std::fprintf(stderr, "stopped by %s after epoch %d; %s is saved: run the same command with --resume to "
+                   "continue\n", stop_signal_name(job->stop), epoch, job->dir->last_checkpoint().c_str());
       result.stopped_by_signal = true;
       return result;
     }

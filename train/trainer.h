@@ -6,6 +6,7 @@
 // One --out folder holds one run at a time (train/run_directory.h).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,9 @@ struct TrainConfig {
   std::string out_dir = "out/run";
   bool resume = false;
   bool quiet = false;       // no progress bars (tests)
+  // Called after each training step with its epoch and batch index (a test sends
+  // itself a signal at an exact step this way; a caller may watch progress).
+  std::function<void(int epoch, size_t batch)> after_step;
 };
 
 struct TrainResult {

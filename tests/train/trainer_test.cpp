@@ -9,15 +9,12 @@
 
 #include <signal.h>
 
-#include <atomic>
-#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <sstream>
-#include <thread>
 
 #include "base/error.h"
 #include "base/file_io.h"
@@ -94,30 +91,23 @@ void expect_error(const std::function<void()>& f, const std::vector<std::string>
   }
 }
 
-// Trains with a SIGINT sent once the run has set up (its split.csv exists) and
-// a few steps have run. SIGINT is ignored around the run, so a signal that came
-// late would change nothing.
-TrainResult train_and_interrupt(const TrainConfig& c) {
+// Trains, sending itself SIGINT right after the step (epoch, batch): the real
+// handler runs, as for a Ctrl-C there. SIGINT is ignored around the run, so a
+// signal after the run would change nothing.
+TrainResult train_and_interrupt(TrainConfig c, int epoch, size_t batch) {
   struct sigaction ignore = {}, before = {};
   ignore.sa_handler = SIG_IGN;
   sigaction(SIGINT, &ignore, &before);
-  std::atomic<bool> done{false};
-  std::thread sender([&] {
-    while (!done && !fs::exists(c.out_dir + "/split.csv")) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    std::this_thread::sleep_for(std::chrono::milliseconds(150));
-    if (!done) ::kill(::getpid(), SIGINT);
-  });
+  c.after_step = [epoch, batch](int e, size_t b) {
+    if (e == epoch && b == batch) ::raise(SIGINT);
+  };
   TrainResult result;
   try {
     result = train(c);
   } catch (...) {
-    done = true;
-    sender.join();
     sigaction(SIGINT, &before, nullptr);
     throw;
   }
-  done = true;
-  sender.join();
   sigaction(SIGINT, &before, nullptr);
   return result;
 }
@@ -265,28 +255,33 @@ TEST_F(TrainEndToEnd, ASecondRunOnTheSameFolderIsRefused) {
 }
 
 // Ctrl-C inside an epoch: the step finishes, the run's place is saved, and
-// --resume continues with the next batch, giving the uninterrupted run's figures.
+// --resume continues with the next batch, giving the uninterrupted run's
+// figures. Stopped inside the first epoch (before any validation), resumed,
+// stopped again inside the second, resumed again.
 TEST_F(TrainEndToEnd, AStoppedRunResumesWithItsNextBatch) {
   TrainConfig whole = config("uninterrupted", 3);
   whole.augment = true;
-  whole.batch = 5;  // 18 steps an epoch: a signal seldom lands between two epochs
+  whole.batch = 5;  // 18 steps an epoch
   train(whole);
   TrainConfig stopped = whole;
-  bool inside_an_epoch = false;
-  for (int attempt = 0; attempt < 3 && !inside_an_epoch; ++attempt) {
-    stopped.out_dir = (root_ / ("stopped" + std::to_string(attempt))).string();
-    TrainResult first = train_and_interrupt(stopped);
-    ASSERT_TRUE(first.stopped_by_signal) << "the run ended before the signal came";
-    inside_an_epoch = read_safetensors(stopped.out_dir + "/last.safetensors").metadata().count("interrupted_batches");
-  }
-  ASSERT_TRUE(inside_an_epoch) << "three signals all came between epochs";
-  TrainConfig rest = stopped;
-  rest.resume = true;
-  TrainResult resumed = train(rest);
+  stopped.out_dir = (root_ / "stopped").string();
+  TrainResult first = train_and_interrupt(stopped, 1, 3);
+  ASSERT_TRUE(first.stopped_by_signal);
+  std::map<std::string, std::string> saved = read_safetensors(stopped.out_dir + "/last.safetensors").metadata();
+  EXPECT_EQ(saved["interrupted_batches"], "4");
+  EXPECT_EQ(saved["epoch"], "0");
+  EXPECT_EQ(saved["best_val_rmse"], "none");
+  stopped.resume = true;
+  TrainResult second = train_and_interrupt(stopped, 2, 10);
+  ASSERT_TRUE(second.stopped_by_signal);
+  saved = read_safetensors(stopped.out_dir + "/last.safetensors").metadata();
+  EXPECT_EQ(saved["interrupted_batches"], "11");
+  EXPECT_EQ(saved["epoch"], "1");
+  TrainResult resumed = train(stopped);
   EXPECT_FALSE(resumed.stopped_by_signal);
   EXPECT_EQ(resumed.epochs_run, 3);
-  expect_same_history(whole.out_dir + "/history.csv", rest.out_dir + "/history.csv");
-  expect_same_tensors(whole.out_dir + "/last.safetensors", rest.out_dir + "/last.safetensors");
+  expect_same_history(whole.out_dir + "/history.csv", stopped.out_dir + "/history.csv");
+  expect_same_tensors(whole.out_dir + "/last.safetensors", stopped.out_dir + "/last.safetensors");
 }
 
 // A model with the decision-tree output trains, and its predictions, written
@@ -302,7 +297,7 @@ TEST_F(TrainEndToEnd, ATreeOutputModelTrainsAndPredictsWithinTheTree) {
   EXPECT_EQ(result.epochs_run, 2);
   EXPECT_GT(result.test_rmse, 0);
   PredictConfig p;
-  p.checkpoint = c.out_dir + "/best.safetensors";
+  p.checkpoints = {c.out_dir + "/best.safetensors"};
   p.images = c.data_dir + "/images_training_rev1";
   p.out = c.out_dir + "/submission.csv";
   predict_submission(p);
@@ -310,6 +305,74 @@ TEST_F(TrainEndToEnd, ATreeOutputModelTrainsAndPredictsWithinTheTree) {
   data::TreeReport report = data::check_label_tree(submission, 2e-5);
   EXPECT_EQ(report.questions_checked.size(), 11u);
   EXPECT_EQ(report.rows_off, 0u) << (report.rows_off ? data::describe(report, p.out).front() : "");
+}
+
+// The submission's values, by GalaxyID.
+std::map<int64_t, std::vector<float>> read_submission(const std::string& path) {
+  data::LabelTable t = data::read_labels(path);
+  std::map<int64_t, std::vector<float>> out;
+  for (size_t r = 0; r < t.rows(); ++r) out[t.ids[r]].assign(t.row(r), t.row(r) + t.num_columns());
+  return out;
+}
+
+// predict's ensembles, test-time views and scoring: an ensemble of one model
+// twice is that model, of two models their mean; the eight views change the
+// answers and repeat exactly; a label file of the test rows scores the test
+// RMSE train reported; an ensemble of models with other columns is refused.
+TEST_F(TrainEndToEnd, PredictAveragesEnsemblesAndViewsAndScores) {
+  TrainConfig c = config("ensemble", 2);
+  TrainResult trained = train(c);
+  const std::string best = c.out_dir + "/best.safetensors", last = c.out_dir + "/last.safetensors";
+  auto predict = [&](std::vector<std::string> checkpoints, int tta, const std::string& name) {
+    PredictConfig p;
+    p.checkpoints = std::move(checkpoints);
+    p.images = c.data_dir + "/images_training_rev1";
+    p.out = c.out_dir + "/" + name + ".csv";
+    p.tta = tta;
+    predict_submission(p);
+    return read_submission(p.out);
+  };
+  const auto one = predict({best}, 1, "one"), twice = predict({best, best}, 1, "twice");
+  EXPECT_EQ(one, twice);
+  const auto other = predict({last}, 1, "other"), both = predict({best, last}, 1, "both");
+  for (const auto& [id, values] : both)
+    for (size_t k = 0; k < values.size(); ++k)
+      ASSERT_NEAR(values[k], (one.at(id)[k] + other.at(id)[k]) / 2, 1.5e-6) << id;  // the CSV's 6 decimals
+  const auto views = predict({best}, 8, "views");
+  EXPECT_NE(views, one);
+  EXPECT_EQ(views, predict({best}, 8, "views_again"));
+  EXPECT_EQ(predict({best}, 10, "draws"), predict({best}, 10, "draws_again"));  // fixed augmentation draws
+
+  // Scored on a label file of the test rows alone: the test RMSE train reported.
+  data::LabelTable truth = data::read_labels(c.data_dir + "/training_solutions_rev1.csv");
+  std::vector<int64_t> ids = test_ids(c.out_dir + "/split.csv");
+  std::vector<float> values;
+  for (int64_t id : ids)
+    for (size_t r = 0; r < truth.rows(); ++r)
+      if (truth.ids[r] == id) values.insert(values.end(), truth.row(r), truth.row(r) + truth.num_columns());
+  data::write_labels(c.out_dir + "/test_labels.csv", truth.columns, ids, values);
+  PredictConfig p;
+  p.checkpoints = {best};
+  p.images = c.data_dir + "/images_training_rev1";
+  p.out = c.out_dir + "/scored.csv";
+  p.labels = c.out_dir + "/test_labels.csv";
+  PredictResult scored = predict_submission(p);
+  ASSERT_TRUE(scored.scored);
+  EXPECT_EQ(scored.score.galaxies, ids.size());
+  EXPECT_NEAR(scored.score.rmse, trained.test_rmse, 1e-5);  // the label file keeps about 7 digits
+  EXPECT_EQ(scored.score.per_question.size(), 11u);
+
+  // A model predicting other columns (the same count, in another order) cannot join the ensemble.
+  SafetensorsFile file = read_safetensors(last);
+  std::map<std::string, std::string> metadata = file.metadata();
+  std::string& columns = metadata["columns"];
+  columns = columns.substr(columns.find(',') + 1) + "," + columns.substr(0, columns.find(','));
+  std::vector<std::pair<std::string, Tensor>> tensors;
+  for (const SafetensorsEntry& e : file.entries()) tensors.emplace_back(e.name, e.tensor);
+  write_safetensors(c.out_dir + "/shuffled.safetensors", tensors, metadata);
+  p.labels.clear();
+  p.checkpoints = {best, c.out_dir + "/shuffled.safetensors"};
+  expect_error([&] { predict_submission(p); }, {"shuffled.safetensors: predicts other columns than"});
 }
 
 // train, then predict_submission on every image, then the submission scored on
@@ -320,7 +383,7 @@ TEST_F(TrainEndToEnd, APredictedSubmissionScoresTheReportedTestRmse) {
   TrainResult result = train(c);
   ASSERT_GT(result.test_rmse, 0);
   PredictConfig p;
-  p.checkpoint = c.out_dir + "/best.safetensors";
+  p.checkpoints = {c.out_dir + "/best.safetensors"};
   p.images = c.data_dir + "/images_training_rev1";
   p.out = c.out_dir + "/submission.csv";
   PredictResult predicted = predict_submission(p);

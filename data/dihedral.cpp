@@ -1,0 +1,32 @@
+#include "data/dihedral.h"
+
+#include "base/error.h"
+
+namespace nebula::data {
+
+Tensor dihedral_view(const Tensor& images, int view) {
+  NEBULA_CHECK(view >= 0 && view < kDihedralViews, "dihedral view ", view, " is not one of 0..7");
+  NEBULA_CHECK(images.rank() == 4 && images.dim(2) == images.dim(3),
+               "dihedral view: images must be [N, C, S, S], got ", to_string(images.shape()));
+  if (view == 0) return images;
+  const Tensor host = images.to(Device::CPU);
+  Tensor out(images.shape());
+  const int64_t planes = images.dim(0) * images.dim(1), s = images.dim(2);
+  const float* in = host.data();
+  float* o = out.data();
+  for (int64_t y = 0; y < s; ++y)
+    for (int64_t x = 0; x < s; ++x) {
+      // Where output pixel (y, x) comes from: undo the flip, then each quarter turn
+      // (a counter-clockwise turn puts source (x, S-1-y) at (y, x)).
+      int64_t sy = y, sx = view >= 4 ? s - 1 - x : x;
+      for (int turn = 0; turn < view % 4; ++turn) {
+        const int64_t ty = sx, tx = s - 1 - sy;
+        sy = ty;
+        sx = tx;
+      }
+      for (int64_t p = 0; p < planes; ++p) o[(p * s + y) * s + x] = in[(p * s + sy) * s + sx];
+    }
+  return out.to(images.device());
+}
+
+}  // namespace nebula::data
