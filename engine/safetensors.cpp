@@ -114,18 +114,21 @@ const std::string& SafetensorsFile::meta(const std::string& key) const {
   return it->second;
 }
 
-SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& path) {
+namespace {
+
+// The header's JSON, after the 8-byte length: checked for size, repeated
+// top-level keys (nlohmann keeps the last silently) and depth.
+nlohmann::json parse_header(const std::string& bytes, const std::string& path, uint64_t* header_len) {
   const uint64_t size = bytes.size();
   SAFETENSORS_CHECK(size >= 8, path, "is ", size, " bytes long, too short to hold the 8-byte header length");
-  const uint64_t header_len = load<uint64_t>(bytes.data());
-  SAFETENSORS_CHECK(header_len >= 2 && header_len <= kMaxHeaderBytes, path, "declares a header of ", header_len,
+  *header_len = load<uint64_t>(bytes.data());
+  SAFETENSORS_CHECK(*header_len >= 2 && *header_len <= kMaxHeaderBytes, path, "declares a header of ", *header_len,
                     " bytes, not a plausible safetensors header (is it a safetensors file?)");
-  SAFETENSORS_CHECK(header_len <= size - 8, path, "declares a header of ", header_len, " bytes but only ",
+  SAFETENSORS_CHECK(*header_len <= size - 8, path, "declares a header of ", *header_len, " bytes but only ",
                     size - 8, " bytes follow the length (truncated?)");
-  const std::string header = bytes.substr(8, header_len);
+  const std::string header = bytes.substr(8, *header_len);
   SAFETENSORS_CHECK(header[0] == '{', path, "has a header that does not start with '{' (is it a safetensors file?)");
 
-  // nlohmann keeps the last of repeated keys silently; watch the top level for repeats.
   std::set<std::string> seen;
   std::string duplicate;
   // A header is two levels deep (tensor, then its fields); a deeper one is refused
@@ -137,7 +140,7 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& p
       too_deep = true;
       return false;  // not kept: nothing deeper is built
     }
-    if (event == nlohmann::json::parse_event_t::key && depth == 1 && duplicate.empty()) {
+    if (event == Event::key && depth == 1 && duplicate.empty()) {
       const std::string key = value.get<std::string>();
       if (!seen.insert(key).second) duplicate = key;
     }
@@ -152,67 +155,71 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& p
   SAFETENSORS_CHECK(!too_deep, path, "has a header nested deeper than ", kMaxHeaderDepth, " levels");
   SAFETENSORS_CHECK(root.is_object(), path, "has a header that is not a JSON object");
   SAFETENSORS_CHECK(duplicate.empty(), path, "names '", duplicate, "' twice in its header");
+  return root;
+}
 
-  const uint64_t data_size = size - 8 - header_len;
+std::map<std::string, std::string> read_metadata(const nlohmann::json& v, const std::string& path) {
+  SAFETENSORS_CHECK(v.is_object(), path, "has __metadata__ that is not a JSON object");
   std::map<std::string, std::string> metadata;
-  std::vector<Parsed> parsed;
-  for (auto it = root.begin(); it != root.end(); ++it) {
-    const std::string& name = it.key();
-    const nlohmann::json& v = it.value();
-    if (name == "__metadata__") {
-      SAFETENSORS_CHECK(v.is_object(), path, "has __metadata__ that is not a JSON object");
-      for (auto m = v.begin(); m != v.end(); ++m) {
-        SAFETENSORS_CHECK(m.value().is_string(), path, "has metadata '", m.key(), "' whose value is not a string");
-        metadata[m.key()] = m.value().get<std::string>();
-      }
-      continue;
-    }
-    SAFETENSORS_CHECK(!name.empty(), path, "has a tensor with an empty name");
-    SAFETENSORS_CHECK(v.is_object(), path, "tensor '", name, "' is not described by a JSON object");
-    for (auto f = v.begin(); f != v.end(); ++f)
-      SAFETENSORS_CHECK(f.key() == "dtype" || f.key() == "shape" || f.key() == "data_offsets", path, "tensor '",
-                        name, "' has an unknown field '", f.key(), "'");
-    SAFETENSORS_CHECK(v.contains("dtype") && v["dtype"].is_string(), path, "tensor '", name,
-                      "' has no dtype string");
-    SAFETENSORS_CHECK(v.contains("shape") && v["shape"].is_array(), path, "tensor '", name,
-                      "' has no shape array");
-    SAFETENSORS_CHECK(v.contains("data_offsets") && v["data_offsets"].is_array() && v["data_offsets"].size() == 2,
-                      path, "tensor '", name, "' has no data_offsets pair [begin, end]");
-    Parsed p;
-    p.name = name;
-    p.dtype = v["dtype"].get<std::string>();
-    const int element = dtype_size(p.dtype);
-    SAFETENSORS_CHECK(element > 0, path, "tensor '", name, "' has dtype '", p.dtype,
-                      "', which Nebula cannot read (F32, F64, F16, BF16, I64, I32, U8, BOOL)");
-    // The element count is bounded by the data size, so check each step against it to rule out overflow.
-    uint64_t count = 1;
-    bool empty = false;
-    for (const nlohmann::json& d : v["shape"]) {
-      SAFETENSORS_CHECK(d.is_number_unsigned(), path, "tensor '", name, "' has a dimension ", d.dump(),
-                        " that is not a non-negative integer");
-      const uint64_t dim = d.get<uint64_t>();
-      SAFETENSORS_CHECK(dim <= uint64_t(std::numeric_limits<int64_t>::max()), path, "tensor '", name,
-                        "' has a dimension too large: ", dim);
-      p.shape.push_back(int64_t(dim));
-      if (dim == 0) empty = true;
-      if (!empty) {
-        SAFETENSORS_CHECK(count <= data_size / dim, path, "tensor '", name, "' has shape ", v["shape"].dump(),
-                          ", larger than the file's ", data_size, " data bytes");
-        count *= dim;
-      }
-    }
-    if (empty) count = 0;
-    p.begin = json_offset(v["data_offsets"][0], path, name);
-    p.end = json_offset(v["data_offsets"][1], path, name);
-    SAFETENSORS_CHECK(p.begin <= p.end && p.end <= data_size, path, "tensor '", name, "' has data_offsets [",
-                      p.begin, ", ", p.end, "] outside the ", data_size, " data bytes the file holds (truncated?)");
-    SAFETENSORS_CHECK(p.end - p.begin == count * uint64_t(element), path, "tensor '", name, "' of shape ",
-                      shape_text(p.shape), " and dtype ", p.dtype, " needs ", count * uint64_t(element),
-                      " bytes but its data_offsets [", p.begin, ", ", p.end, "] span ", p.end - p.begin);
-    parsed.push_back(std::move(p));
+  for (auto m = v.begin(); m != v.end(); ++m) {
+    SAFETENSORS_CHECK(m.value().is_string(), path, "has metadata '", m.key(), "' whose value is not a string");
+    metadata[m.key()] = m.value().get<std::string>();
   }
+  return metadata;
+}
 
-  // The tensors must tile the data: sorted by offset, each starts where the last ended.
+// The element count of a shape, each step checked against the data size (so it cannot overflow).
+uint64_t element_count(const nlohmann::json& shape, uint64_t data_size, const std::string& path,
+                       const std::string& name, Shape* out) {
+  uint64_t count = 1;
+  bool empty = false;
+  for (const nlohmann::json& d : shape) {
+    SAFETENSORS_CHECK(d.is_number_unsigned(), path, "tensor '", name, "' has a dimension ", d.dump(),
+                      " that is not a non-negative integer");
+    const uint64_t dim = d.get<uint64_t>();
+    SAFETENSORS_CHECK(dim <= uint64_t(std::numeric_limits<int64_t>::max()), path, "tensor '", name,
+                      "' has a dimension too large: ", dim);
+    out->push_back(int64_t(dim));
+    if (dim == 0) empty = true;
+    if (!empty) {
+      SAFETENSORS_CHECK(count <= data_size / dim, path, "tensor '", name, "' has shape ", shape.dump(),
+                        ", larger than the file's ", data_size, " data bytes");
+      count *= dim;
+    }
+  }
+  return empty ? 0 : count;
+}
+
+Parsed read_tensor_entry(const std::string& name, const nlohmann::json& v, uint64_t data_size,
+                         const std::string& path) {
+  SAFETENSORS_CHECK(!name.empty(), path, "has a tensor with an empty name");
+  SAFETENSORS_CHECK(v.is_object(), path, "tensor '", name, "' is not described by a JSON object");
+  for (auto f = v.begin(); f != v.end(); ++f)
+    SAFETENSORS_CHECK(f.key() == "dtype" || f.key() == "shape" || f.key() == "data_offsets", path, "tensor '",
+                      name, "' has an unknown field '", f.key(), "'");
+  SAFETENSORS_CHECK(v.contains("dtype") && v["dtype"].is_string(), path, "tensor '", name, "' has no dtype string");
+  SAFETENSORS_CHECK(v.contains("shape") && v["shape"].is_array(), path, "tensor '", name, "' has no shape array");
+  SAFETENSORS_CHECK(v.contains("data_offsets") && v["data_offsets"].is_array() && v["data_offsets"].size() == 2,
+                    path, "tensor '", name, "' has no data_offsets pair [begin, end]");
+  Parsed p;
+  p.name = name;
+  p.dtype = v["dtype"].get<std::string>();
+  const int element = dtype_size(p.dtype);
+  SAFETENSORS_CHECK(element > 0, path, "tensor '", name, "' has dtype '", p.dtype,
+                    "', which Nebula cannot read (F32, F64, F16, BF16, I64, I32, U8, BOOL)");
+  const uint64_t count = element_count(v["shape"], data_size, path, name, &p.shape);
+  p.begin = json_offset(v["data_offsets"][0], path, name);
+  p.end = json_offset(v["data_offsets"][1], path, name);
+  SAFETENSORS_CHECK(p.begin <= p.end && p.end <= data_size, path, "tensor '", name, "' has data_offsets [",
+                    p.begin, ", ", p.end, "] outside the ", data_size, " data bytes the file holds (truncated?)");
+  SAFETENSORS_CHECK(p.end - p.begin == count * uint64_t(element), path, "tensor '", name, "' of shape ",
+                    shape_text(p.shape), " and dtype ", p.dtype, " needs ", count * uint64_t(element),
+                    " bytes but its data_offsets [", p.begin, ", ", p.end, "] span ", p.end - p.begin);
+  return p;
+}
+
+// The tensors must tile the data: sorted by offset, each starts where the last ended.
+void check_tiling(std::vector<Parsed>& parsed, uint64_t data_size, const std::string& path) {
   std::stable_sort(parsed.begin(), parsed.end(), [](const Parsed& a, const Parsed& b) {
     return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
   });
@@ -225,6 +232,23 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& p
   }
   SAFETENSORS_CHECK(cursor == data_size, path, "has ", data_size - cursor,
                     " bytes after its last tensor that no tensor describes");
+}
+
+}  // namespace
+
+SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& path) {
+  uint64_t header_len = 0;
+  const nlohmann::json root = parse_header(bytes, path, &header_len);
+  const uint64_t data_size = bytes.size() - 8 - header_len;
+  std::map<std::string, std::string> metadata;
+  std::vector<Parsed> parsed;
+  for (auto it = root.begin(); it != root.end(); ++it) {
+    if (it.key() == "__metadata__")
+      metadata = read_metadata(it.value(), path);
+    else
+      parsed.push_back(read_tensor_entry(it.key(), it.value(), data_size, path));
+  }
+  check_tiling(parsed, data_size, path);
 
   const char* data = bytes.data() + 8 + header_len;
   std::vector<SafetensorsEntry> entries;
