@@ -21,6 +21,8 @@ test: build
 # Its own build folder, so the sanitized objects never mix with build/. The C++
 # code is instrumented; the CUDA kernels are not (nvcc's host pass stays plain).
 # protect_shadow_gap=0: the CUDA driver maps memory where ASan keeps its gap.
+# allocator_may_return_null=1: an allocation past a memory cap fails as it does
+# without ASan (std::bad_alloc, which a model-file test provokes on purpose).
 # The fuzz test is left out: its harnesses carry their own sanitizers.
 SANITIZE_BUILD ?= build-sanitize
 SANITIZE_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -g
@@ -30,7 +32,7 @@ test-sanitize: setup
 	  "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined" $(CMAKE_FLAGS)
 	cmake --build $(SANITIZE_BUILD) -j $(JOBS)
 	cd $(SANITIZE_BUILD) && \
-	  ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:protect_shadow_gap=0 \
+	  ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:protect_shadow_gap=0:allocator_may_return_null=1 \
 	  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS) -E '^fuzz_readers$$'
 
