@@ -13,6 +13,9 @@ packages=(
   libjpeg62-turbo-dev  # libjpeg-turbo's libjpeg API: the loader decodes only a crop's window
   libcli11-dev
   libstb-dev
+  # clang and its runtimes (libFuzzer, the sanitizers) build the reader fuzz
+  # harnesses that ctest runs (tests/fuzz); without them that test is left out.
+  clang libclang-rt-14-dev
   # PyTorch (CPU) regenerates the ResNet parity fixtures and runs the
   # comparison scripts; the tests skip those checks where it is absent.
   python3-torch python3-torchvision python3-pil
