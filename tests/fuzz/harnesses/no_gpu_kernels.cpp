@@ -62,9 +62,11 @@ NO_GPU(cuda, maxpool2d_backward, const Pool2dParams&, C, C, F)
 NO_GPU(cuda, mse_forward, int64_t, C, C, F)
 NO_GPU(cuda, mse_backward, int64_t, C, C, C, F)
 NO_GPU(cuda, column_squared_error, int, int, C, C, F)
-NO_GPU(cuda, adamax_update, const nebula::AdamaxParams&, int64_t, C, const nebula::ParameterSlots*, int)
-NO_GPU(cuda, adam_update, const nebula::AdamParams&, int64_t, C, const nebula::ParameterSlots*, int)
-NO_GPU(cuda, sgd_update, const nebula::SgdParams&, const nebula::ParameterSlots*, int)
+NO_GPU(cuda, adamax_update, const nebula::AdamaxParams&, int64_t, nebula::DeviceStepValues,
+       const nebula::ParameterSlots*, int)
+NO_GPU(cuda, adam_update, const nebula::AdamParams&, int64_t, nebula::DeviceStepValues, const nebula::ParameterSlots*,
+       int)
+NO_GPU(cuda, sgd_update, const nebula::SgdParams&, nebula::DeviceStepValues, const nebula::ParameterSlots*, int)
 
 NO_GPU(cudnn, relu_forward, int64_t, C, F)
 NO_GPU(cudnn, relu_backward, int64_t, C, C, F)
