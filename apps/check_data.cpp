@@ -1,8 +1,8 @@
 // check_data: validates a data set before a long run. Exit 0 when it is usable
 // (broken images are listed; training would skip them), 1 when the label file
 // is malformed or no image can be used.
-#include <CLI/CLI.hpp>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <exception>
@@ -41,7 +41,8 @@ int main(int argc, char** argv) {
     CheckOptions options;
     options.threads = threads;
     const bool tty = isatty(fileno(stderr));
-    if (tty) options.progress = [](size_t done, size_t total) { std::fprintf(stderr, "\rdecoding %zu / %zu", done, total); };
+    if (tty)
+      options.progress = [](size_t done, size_t total) { std::fprintf(stderr, "\rdecoding %zu / %zu", done, total); };
     CheckReport report = check_images(data, options);
     if (tty) std::fprintf(stderr, "\n");
 

@@ -11,14 +11,14 @@
 #include <string>
 #include <vector>
 
-#include "train/device_choice.h"
+#include "base/error.h"
 #include "base/file_io.h"
 #include "data/image_io.h"
-#include "base/error.h"
 #include "models/imagenet_classes.h"
 #include "models/imagenet_preprocess.h"
 #include "models/import_weights.h"
 #include "models/model_file.h"
+#include "train/device_choice.h"
 
 namespace {
 

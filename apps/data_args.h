@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "data/dataset.h"
 #include "base/error.h"
+#include "data/dataset.h"
 
 namespace nebula::apps {
 

@@ -1,16 +1,17 @@
 // make_galaxies: renders a synthetic Galaxy Zoo data set in the Kaggle layout.
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
 #include <chrono>
 #include <cstdio>
 #include <exception>
-#include <unistd.h>
 
 #include "data/synth.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"Render synthetic galaxies as 424x424 JPEGs with 37 Galaxy Zoo labels that obey the decision tree,\n"
-               "written as DIR/images_training_rev1/<GalaxyID>.jpg and DIR/training_solutions_rev1.csv."};
+  CLI::App app{
+      "Render synthetic galaxies as 424x424 JPEGs with 37 Galaxy Zoo labels that obey the decision tree,\n"
+      "written as DIR/images_training_rev1/<GalaxyID>.jpg and DIR/training_solutions_rev1.csv."};
   std::string out;
   size_t count = 1000;
   uint64_t seed = 0;
@@ -36,8 +37,7 @@ int main(int argc, char** argv) {
     });
     if (tty) std::fprintf(stderr, "\n");
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("wrote %zu galaxies to %s in %.1f s (%.0f images/s)\n", count, out.c_str(), seconds,
-                count / seconds);
+    std::printf("wrote %zu galaxies to %s in %.1f s (%.0f images/s)\n", count, out.c_str(), seconds, count / seconds);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "make_galaxies: error: %s\n", e.what());
     return 1;

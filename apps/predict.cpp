@@ -32,8 +32,8 @@ int main(int argc, char** argv) {
                 result.columns, c.out.c_str(), c.checkpoints.size(), c.checkpoints.size() == 1 ? "" : "s", c.tta,
                 c.tta == 1 ? "" : "s");
     if (result.scored) {
-      std::printf("RMSE %.5f over the %zu galaxies %s labels; per question:", result.score.rmse,
-                  result.score.galaxies, c.labels.c_str());
+      std::printf("RMSE %.5f over the %zu galaxies %s labels; per question:", result.score.rmse, result.score.galaxies,
+                  c.labels.c_str());
       for (const auto& [question, rmse] : result.score.per_question) std::printf(" %s %.4f", question.c_str(), rmse);
       std::printf("\n");
     }

@@ -8,10 +8,10 @@
 #include <exception>
 
 #include "apps/data_args.h"
-#include "data/augment.h"
-#include "base/file_io.h"
-#include "data/image_io.h"
 #include "base/counter_random.h"
+#include "base/file_io.h"
+#include "data/augment.h"
+#include "data/image_io.h"
 
 namespace {
 
@@ -98,9 +98,8 @@ int main(int argc, char** argv) {
     NEBULA_CHECK(row > 0, "no image could be decoded");
     std::vector<uint8_t> png = encode_png(canvas.data(), width, height - (count - row) * (cell + gap), 3);
     nebula::write_file_atomic(out, png.data(), png.size());
-    std::printf("wrote %s: %d galaxies; columns: original, input %dx%d%s, %d augmented\n", out.c_str(), row,
-                pre.size, pre.size, pre.crop > 0 ? (" after a " + std::to_string(pre.crop) + " crop").c_str() : "",
-                augmented);
+    std::printf("wrote %s: %d galaxies; columns: original, input %dx%d%s, %d augmented\n", out.c_str(), row, pre.size,
+                pre.size, pre.crop > 0 ? (" after a " + std::to_string(pre.crop) + " crop").c_str() : "", augmented);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "preview: error: %s\n", e.what());
     return 1;

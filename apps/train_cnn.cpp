@@ -4,9 +4,9 @@
 
 #include <cstdio>
 
+#include "base/error.h"
 #include "train/stop_request.h"
 #include "train/trainer.h"
-#include "base/error.h"
 
 int main(int argc, char** argv) {
   nebula::TrainConfig c;
@@ -14,7 +14,8 @@ int main(int argc, char** argv) {
   app.add_option("--data", c.data_dir, "Kaggle layout: DIR/training_solutions_rev1.csv, DIR/images_training_rev1/");
   app.add_option("--images", c.images_dir, "folder of <GalaxyID>.jpg (with --labels)");
   app.add_option("--labels", c.labels_path, "label CSV: GalaxyID and any subset of the 37 Class columns");
-  app.add_option("--model", c.model, "cnn1, cnn2, cnn3, resnet18, resnet34, resnet50, or a model file")->capture_default_str();
+  app.add_option("--model", c.model, "cnn1, cnn2, cnn3, resnet18, resnet34, resnet50, or a model file")
+      ->capture_default_str();
   app.add_option("--weights", c.weights, "pretrained backbone weights (.pth or .safetensors)");
   app.add_flag("--freeze-backbone", c.freeze_backbone, "train the head only; the imported backbone stays fixed");
   app.add_option("--backbone-lr", c.backbone_lr, "the backbone's own learning rate (default: --lr)");
@@ -23,7 +24,8 @@ int main(int argc, char** argv) {
   app.add_option("--lr", c.lr, "Adamax learning rate")->capture_default_str();
   app.add_option("--seed", c.seed, "one seed for the split, weights, shuffles, augmentation and dropout")
       ->capture_default_str();
-  app.add_option("--split-seed", c.split_seed, "seed of the split alone (default: --seed), to compare seeds on one split");
+  app.add_option("--split-seed", c.split_seed,
+                 "seed of the split alone (default: --seed), to compare seeds on one split");
   app.add_option("--limit", c.limit, "use at most this many rows (a seeded random subset)");
   app.add_option("--split", c.split, "train/validation/test as counts (8000/2000/2000) or fractions")
       ->capture_default_str();

@@ -47,11 +47,10 @@ inline std::string located(const std::string& message, const char* file, int lin
 
 // NEBULA_CHECK(cond, parts...) throws Error("parts...") when cond is false (with
 // " (file:line)" in a debug build or under NEBULA_DEBUG).
-#define NEBULA_CHECK(cond, ...)                                                                      \
-  do {                                                                                               \
-    if (!(cond))                                                                                     \
-      throw ::nebula::Error(::nebula::detail::located(::nebula::detail::concat(__VA_ARGS__), __FILE__, \
-                                                      __LINE__));                                    \
+#define NEBULA_CHECK(cond, ...)                                                                                    \
+  do {                                                                                                             \
+    if (!(cond))                                                                                                   \
+      throw ::nebula::Error(::nebula::detail::located(::nebula::detail::concat(__VA_ARGS__), __FILE__, __LINE__)); \
   } while (0)
 
 #define NEBULA_FAIL(...) NEBULA_CHECK(false, __VA_ARGS__)

@@ -86,20 +86,20 @@ void AtomicFile::write(const void* data, size_t size) {
   while (size > 0) {
     ssize_t n = ::write(fd_, bytes, size);
     if (n < 0 && errno == EINTR) continue;
-    NEBULA_CHECK(n > 0, destination_, " cannot be written: writing '", temp_, "' failed: ",
-                 n < 0 ? std::strerror(errno) : "no progress");
+    NEBULA_CHECK(n > 0, destination_, " cannot be written: writing '", temp_,
+                 "' failed: ", n < 0 ? std::strerror(errno) : "no progress");
     bytes += n;
     size -= static_cast<size_t>(n);
   }
 }
 
 void AtomicFile::commit() {
-  NEBULA_CHECK(::fsync(fd_) == 0, destination_, " cannot be written: fsync of '", temp_, "' failed: ",
-               std::strerror(errno));
+  NEBULA_CHECK(::fsync(fd_) == 0, destination_, " cannot be written: fsync of '", temp_,
+               "' failed: ", std::strerror(errno));
   int fd = fd_;
   fd_ = -1;
-  NEBULA_CHECK(::close(fd) == 0, destination_, " cannot be written: closing '", temp_, "' failed: ",
-               std::strerror(errno));
+  NEBULA_CHECK(::close(fd) == 0, destination_, " cannot be written: closing '", temp_,
+               "' failed: ", std::strerror(errno));
   NEBULA_CHECK(::rename(temp_.c_str(), destination_.c_str()) == 0, destination_, " cannot be written: renaming '",
                temp_, "' into place failed: ", std::strerror(errno));
   committed_ = true;

@@ -11,9 +11,7 @@ uint64_t Generator::next_u64() {
 
 double Generator::uniform() { return static_cast<double>(next_u64() >> 11) * (1.0 / 9007199254740992.0); }
 
-float Generator::uniform(float low, float high) {
-  return low + static_cast<float>(uniform()) * (high - low);
-}
+float Generator::uniform(float low, float high) { return low + static_cast<float>(uniform()) * (high - low); }
 
 Generator& global_generator() {
   static Generator generator(0);

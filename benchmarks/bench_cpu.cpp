@@ -3,10 +3,10 @@
 // images per second. Compare with benchmarks/compare_pytorch.py on the same machine.
 #include <benchmark/benchmark.h>
 
+#include "base/random.h"
 #include "engine/dispatch.h"
 #include "engine/ops.h"
 #include "engine/optimizer.h"
-#include "base/random.h"
 #include "models/model_file.h"
 
 namespace nebula {

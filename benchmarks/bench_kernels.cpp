@@ -10,8 +10,8 @@
 // two CUDA events, so the GPU never idles waiting for the host between them; the
 // time reported is the median over --samples samples (default 21) of the
 // sample's time divided by its launches, after untimed passes (the first lets
-// cuDNN pick its algorithms; the rest, 20 ms or so, let the clocks ramp up). Google Benchmark runs one iteration that reports
-// that median as manual time, so the CPU column says nothing here.
+// cuDNN pick its algorithms; the rest, 20 ms or so, let the clocks ramp up). Google Benchmark runs one iteration that
+// reports that median as manual time, so the CPU column says nothing here.
 //
 // Counters: GFLOP/s for conv and dense (2 N K OH OW C R S, and 2 N in out), GB/s
 // for the memory-bound ops (each operand read once and each result written once:
@@ -30,11 +30,11 @@
 #include <string>
 #include <vector>
 
+#include "base/random.h"
 #include "benchmarks/count_flag.h"
 #include "benchmarks/gpu_peak.h"
 #include "benchmarks/gpu_timer.h"
 #include "engine/device.h"
-#include "base/random.h"
 #include "kernels/activation.h"
 #include "kernels/batchnorm2d.h"
 #include "kernels/conv2d.h"
@@ -69,8 +69,8 @@ class RotatingBuffers {
     }
     set_bytes_ = std::max<int64_t>(set_bytes_, 256);
     copies_ = static_cast<int>(std::max<int64_t>(2, 2 * l2_bytes / set_bytes_ + 1));
-    NEBULA_CUDA_CHECK(cudaMalloc(&base_, size_t(set_bytes_) * copies_), "bench_kernels: allocating ", copies_,
-                      " x ", set_bytes_, " bytes");
+    NEBULA_CUDA_CHECK(cudaMalloc(&base_, size_t(set_bytes_) * copies_), "bench_kernels: allocating ", copies_, " x ",
+                      set_bytes_, " bytes");
     try {
       fill(specs);
     } catch (...) {
@@ -149,27 +149,28 @@ Work flops(double f) { return Work{f, 0}; }
 Work bytes(double floats) { return Work{0, floats * sizeof(float)}; }
 
 void add(const std::string& name, Work work, std::vector<BufferSpec> specs, Launch launch) {
-  benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& state) {
-    double seconds = 0;
-    int copies = 0;
-    try {
-      RotatingBuffers buffers(specs, peak.l2_bytes);
-      copies = buffers.copies();
-      seconds = median_launch_seconds(buffers, launch);
-    } catch (const std::exception& e) {
-      state.SkipWithError(e.what());
-      return;
-    }
-    for (auto _ : state) state.SetIterationTime(seconds);
-    if (work.flops > 0) {
-      state.counters["GFLOP/s"] = work.flops / seconds / 1e9;
-      state.counters["peak_share"] = work.flops / seconds / peak.fp32_flops;
-    } else {
-      state.counters["GB/s"] = work.bytes / seconds / 1e9;
-      state.counters["peak_share"] = work.bytes / seconds / peak.memory_bytes;
-    }
-    state.counters["copies"] = copies;
-  })
+  benchmark::RegisterBenchmark(name.c_str(),
+                               [=](benchmark::State& state) {
+                                 double seconds = 0;
+                                 int copies = 0;
+                                 try {
+                                   RotatingBuffers buffers(specs, peak.l2_bytes);
+                                   copies = buffers.copies();
+                                   seconds = median_launch_seconds(buffers, launch);
+                                 } catch (const std::exception& e) {
+                                   state.SkipWithError(e.what());
+                                   return;
+                                 }
+                                 for (auto _ : state) state.SetIterationTime(seconds);
+                                 if (work.flops > 0) {
+                                   state.counters["GFLOP/s"] = work.flops / seconds / 1e9;
+                                   state.counters["peak_share"] = work.flops / seconds / peak.fp32_flops;
+                                 } else {
+                                   state.counters["GB/s"] = work.bytes / seconds / 1e9;
+                                   state.counters["peak_share"] = work.bytes / seconds / peak.memory_bytes;
+                                 }
+                                 state.counters["copies"] = copies;
+                               })
       ->Iterations(1)
       ->UseManualTime()
       ->Unit(benchmark::kMicrosecond);
@@ -261,8 +262,8 @@ void add_pool_benchmarks() {
     const int64_t y = int64_t(p.batch) * p.channels * p.out_h * p.out_w;
     // x and dy read, dx written (cuDNN also recomputes y: counted as the native kernel's traffic).
     for (bool library : {false, true})
-      add(bench_name("maxpool2d_backward", library ? "cudnn" : "native", name), bytes(2 * x + y),
-          {{x}, {y}, {x}}, [p = p, library](const RotatingBuffers& b, int i) {
+      add(bench_name("maxpool2d_backward", library ? "cudnn" : "native", name), bytes(2 * x + y), {{x}, {y}, {x}},
+          [p = p, library](const RotatingBuffers& b, int i) {
             if (library)
               cudnn::maxpool2d_backward(p, b(i, 0), b(i, 1), b(i, 2));
             else
@@ -279,7 +280,7 @@ void add_activation_benchmarks() {
       {"rn50_layer1", int64_t(100) * 256 * 18 * 18},
   };
   const std::vector<std::pair<std::string, int64_t>> sigmoid_cases = {
-      {"cnn1_head", int64_t(100) * 37},  // where the models use it: the 37 outputs
+      {"cnn1_head", int64_t(100) * 37},             // where the models use it: the 37 outputs
       {"cnn1_conv1", int64_t(100) * 32 * 98 * 98},  // large enough to show bandwidth
   };
   for (const auto& [name, n] : relu_cases)
@@ -311,8 +312,8 @@ void add_activation_benchmarks() {
           });
   for (const auto& [name, n] : sigmoid_cases)
     for (bool library : {false, true})
-      add(bench_name("sigmoid_backward", library ? "cudnn" : "native", name), bytes(3 * n),
-          {{n, 0.0f, 1.0f}, {n}, {n}}, [n = n, library](const RotatingBuffers& b, int i) {
+      add(bench_name("sigmoid_backward", library ? "cudnn" : "native", name), bytes(3 * n), {{n, 0.0f, 1.0f}, {n}, {n}},
+          [n = n, library](const RotatingBuffers& b, int i) {
             if (library)
               cudnn::sigmoid_backward(n, b(i, 0), b(i, 1), b(i, 2));
             else
@@ -331,9 +332,9 @@ void add_batchnorm_benchmarks() {
     return p;
   };
   const std::vector<std::pair<std::string, BatchNormParams>> cases = {
-      {"rn50_bn1", params(64, 35)},        // after the stem
-      {"rn50_layer1", params(256, 18)},    // layer1.*.bn3
-      {"rn50_layer4", params(2048, 3)},    // layer4.*.bn3
+      {"rn50_bn1", params(64, 35)},      // after the stem
+      {"rn50_layer1", params(256, 18)},  // layer1.*.bn3
+      {"rn50_layer4", params(2048, 3)},  // layer4.*.bn3
   };
   for (const auto& [name, p] : cases) {
     const int64_t n = int64_t(p.batch) * p.channels * p.spatial;
@@ -371,7 +372,7 @@ void add_batchnorm_benchmarks() {
 
 void add_dropout_benchmarks() {
   const std::vector<std::pair<std::string, int64_t>> cases = {
-      {"cnn1_flatten", int64_t(100) * 2048},  // where cnn1 drops: before dense 512
+      {"cnn1_flatten", int64_t(100) * 2048},        // where cnn1 drops: before dense 512
       {"cnn1_conv1", int64_t(100) * 32 * 98 * 98},  // large enough to show bandwidth
   };
   const float rate = 0.5f;
@@ -416,8 +417,8 @@ void add_dense_benchmarks() {
               cuda::dense_backward_data(p, b(i, 0), b(i, 1), b(i, 2));
           });
     for (bool library : {false, true})
-      add(bench_name("dense_backward_weight", library ? "cublas" : "native", name), flops(f),
-          {{x}, {y}, {w}, {bias}}, [p = p, library](const RotatingBuffers& b, int i) {
+      add(bench_name("dense_backward_weight", library ? "cublas" : "native", name), flops(f), {{x}, {y}, {w}, {bias}},
+          [p = p, library](const RotatingBuffers& b, int i) {
             if (library)
               cudnn::dense_backward_weight(p, b(i, 0), b(i, 1), b(i, 2), b(i, 3));
             else

@@ -11,16 +11,16 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <map>
 #include <string>
 #include <thread>
-#include <ctime>
 
+#include "base/error.h"
+#include "base/file_io.h"
 #include "data/augment.h"
 #include "data/dataset.h"
-#include "base/file_io.h"
 #include "data/loader.h"
-#include "base/error.h"
 
 namespace nebula::data {
 namespace {
@@ -177,11 +177,16 @@ int main(int argc, char** argv) {
       *out = argv[++i];
     };
     std::string number;
-    if (arg == "--data") value(&data_dir);
-    else if (arg == "--images") value(&images_dir);
-    else if (arg == "--labels") value(&labels);
-    else if (arg == "--images-used") value(&number), used = std::stoul(number);
-    else rest.push_back(argv[i]);
+    if (arg == "--data")
+      value(&data_dir);
+    else if (arg == "--images")
+      value(&images_dir);
+    else if (arg == "--labels")
+      value(&labels);
+    else if (arg == "--images-used")
+      value(&number), used = std::stoul(number);
+    else
+      rest.push_back(argv[i]);
   }
   if (data_dir.empty() && images_dir.empty()) {
     const std::string sample = std::string(NEBULA_SOURCE_DIR) + "/../shared/data/galaxyzoo";
@@ -243,16 +248,17 @@ int main(int argc, char** argv) {
     auto it = state.rates.find(name);
     return it == state.rates.end() ? 0.0 : it->second;
   };
-  std::printf("bench_loader: decode+augment to 70x70 (crop 250, 1/%d scale): %.0f img/s per core; "
-              "to 100x100: %.0f img/s per core (in CPU time)\n",
-              decode_scale_for(424, 424, Preprocess{250, 70}), rate("decode_augment/250/70"),
-              rate("decode_augment/0/100"));
+  std::printf(
+      "bench_loader: decode+augment to 70x70 (crop 250, 1/%d scale): %.0f img/s per core; "
+      "to 100x100: %.0f img/s per core (in CPU time)\n",
+      decode_scale_for(424, 424, Preprocess{250, 70}), rate("decode_augment/250/70"), rate("decode_augment/0/100"));
   for (const char* kind : {"loader", "cached_loader"}) {
     std::string line;
     for (int t = 1; t <= cores; ++t) {
       double r = rate(std::string(kind) + "/" + std::to_string(t));
-      if (r > 0) line += (line.empty() ? "" : ", ") + std::to_string(int(r + 0.5)) + " img/s with " + std::to_string(t) +
-                         (t == 1 ? " thread" : " threads");
+      if (r > 0)
+        line += (line.empty() ? "" : ", ") + std::to_string(int(r + 0.5)) + " img/s with " + std::to_string(t) +
+                (t == 1 ? " thread" : " threads");
     }
     std::printf("bench_loader: %s (crop 250, 70x70, augmented, batches of 100): %s\n",
                 std::string(kind) == "loader" ? "loader" : "loader with the decoded images cached", line.c_str());

@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "base/random.h"
 #include "benchmarks/count_flag.h"
 #include "benchmarks/gpu_peak.h"
 #include "benchmarks/gpu_timer.h"
@@ -35,7 +36,6 @@
 #include "engine/dispatch.h"
 #include "engine/ops.h"
 #include "engine/optimizer.h"
-#include "base/random.h"
 #include "engine/training_step.h"
 #include "kernels/cuda/runtime.h"
 #include "models/model_file.h"
@@ -126,17 +126,18 @@ void add(const std::string& model, Backend backend, const NamedVariant& variant)
   std::string name = "BM_train_step/" + model + "/" + backend_name(backend);
   if (variant.suffix[0] != '\0') name += std::string("/") + variant.suffix;
   Variant prepare = variant.prepare;
-  benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& state) {
-    double seconds = 0;
-    try {
-      seconds = median_step_seconds(model, backend, prepare);
-    } catch (const std::exception& e) {
-      state.SkipWithError(e.what());
-      return;
-    }
-    for (auto _ : state) state.SetIterationTime(seconds);
-    state.SetItemsProcessed(state.iterations() * kBatch);
-  })
+  benchmark::RegisterBenchmark(name.c_str(),
+                               [=](benchmark::State& state) {
+                                 double seconds = 0;
+                                 try {
+                                   seconds = median_step_seconds(model, backend, prepare);
+                                 } catch (const std::exception& e) {
+                                   state.SkipWithError(e.what());
+                                   return;
+                                 }
+                                 for (auto _ : state) state.SetIterationTime(seconds);
+                                 state.SetItemsProcessed(state.iterations() * kBatch);
+                               })
       ->Iterations(1)
       ->UseManualTime()
       ->Unit(benchmark::kMillisecond);

@@ -18,11 +18,11 @@ int attribute(cudaDeviceAttr which, int device, const char* name) {
 }  // namespace
 
 int fp32_lanes_per_sm(int major, int minor) {
-  if (major <= 5) return 128;                // Maxwell
+  if (major <= 5) return 128;  // Maxwell
   if (major == 6) return minor == 0 ? 64 : 128;
-  if (major == 7) return 64;                 // Volta, Turing
+  if (major == 7) return 64;  // Volta, Turing
   if (major == 8) return minor == 0 ? 64 : 128;
-  return 128;                                // Hopper, Blackwell
+  return 128;  // Hopper, Blackwell
 }
 
 GpuPeak gpu_peak() {

@@ -6,8 +6,8 @@
 #include <vector>
 
 #if defined(__SSE2__)
-#include <xmmintrin.h>
 #include <emmintrin.h>
+#include <xmmintrin.h>
 #endif
 
 #include "base/counter_random.h"
@@ -256,12 +256,27 @@ struct MappingVectors {
   __m128 a00, a01, a02, a10, a11, a12, fsy, fsx, by, bx, oy, ox, zero, last, max_y, max_x, last_y0, last_x0;
   __m128 lanes, rescale, one;
   explicit MappingVectors(const Mapping& m)
-      : a00(_mm_set1_ps(m.a00)), a01(_mm_set1_ps(m.a01)), a02(_mm_set1_ps(m.a02)), a10(_mm_set1_ps(m.a10)),
-        a11(_mm_set1_ps(m.a11)), a12(_mm_set1_ps(m.a12)), fsy(_mm_set1_ps(m.fsy)), fsx(_mm_set1_ps(m.fsx)),
-        by(_mm_set1_ps(m.by)), bx(_mm_set1_ps(m.bx)), oy(_mm_set1_ps(m.oy)), ox(_mm_set1_ps(m.ox)),
-        zero(_mm_setzero_ps()), last(_mm_set1_ps(m.last)), max_y(_mm_set1_ps(m.fmax_y)),
-        max_x(_mm_set1_ps(m.fmax_x)), last_y0(_mm_set1_ps(float(m.last_y0))), last_x0(_mm_set1_ps(float(m.last_x0))),
-        lanes(_mm_setr_ps(0.0f, 1.0f, 2.0f, 3.0f)), rescale(_mm_set1_ps(kRescale)), one(_mm_set1_ps(1.0f)) {}
+      : a00(_mm_set1_ps(m.a00)),
+        a01(_mm_set1_ps(m.a01)),
+        a02(_mm_set1_ps(m.a02)),
+        a10(_mm_set1_ps(m.a10)),
+        a11(_mm_set1_ps(m.a11)),
+        a12(_mm_set1_ps(m.a12)),
+        fsy(_mm_set1_ps(m.fsy)),
+        fsx(_mm_set1_ps(m.fsx)),
+        by(_mm_set1_ps(m.by)),
+        bx(_mm_set1_ps(m.bx)),
+        oy(_mm_set1_ps(m.oy)),
+        ox(_mm_set1_ps(m.ox)),
+        zero(_mm_setzero_ps()),
+        last(_mm_set1_ps(m.last)),
+        max_y(_mm_set1_ps(m.fmax_y)),
+        max_x(_mm_set1_ps(m.fmax_x)),
+        last_y0(_mm_set1_ps(float(m.last_y0))),
+        last_x0(_mm_set1_ps(float(m.last_x0))),
+        lanes(_mm_setr_ps(0.0f, 1.0f, 2.0f, 3.0f)),
+        rescale(_mm_set1_ps(kRescale)),
+        one(_mm_set1_ps(1.0f)) {}
 };
 
 int render_four_at_a_time(const Mapping& m, const MappingVectors& mv, int r, float* out_row) {
@@ -325,7 +340,8 @@ inline void render_pixel(const Mapping& m, int r, int c, float* out_row) {
   if (m.dx1 > 0) {  // at least 2 wide: the vector loads stay inside the image
     const __m128 rescale = _mm_set1_ps(kRescale), one = _mm_set1_ps(1.0f);
     const __m128 top_left = left_neighbour(p00), bottom_left = left_neighbour(p10);
-    const __m128 top = _mm_add_ps(top_left, _mm_mul_ps(_mm_sub_ps(right_neighbour(p00 + 3), top_left), _mm_set1_ps(fx)));
+    const __m128 top =
+        _mm_add_ps(top_left, _mm_mul_ps(_mm_sub_ps(right_neighbour(p00 + 3), top_left), _mm_set1_ps(fx)));
     const __m128 bottom =
         _mm_add_ps(bottom_left, _mm_mul_ps(_mm_sub_ps(right_neighbour(p10 + 3), bottom_left), _mm_set1_ps(fx)));
     __m128 value = _mm_add_ps(top, _mm_mul_ps(_mm_sub_ps(bottom, top), _mm_set1_ps(fy)));

@@ -27,8 +27,8 @@
 namespace nebula::data {
 
 struct Preprocess {
-  int crop = 0;    // side of the centre crop in source pixels, 0 for none (the study: 250 of 424)
-  int size = 70;   // output side: 70 (cnn2, cnn3, resnet) or 100 (cnn1)
+  int crop = 0;   // side of the centre crop in source pixels, 0 for none (the study: 250 of 424)
+  int size = 70;  // output side: 70 (cnn2, cnn3, resnet) or 100 (cnn1)
   // Where the decoded region is more than kAntialiasAbove times the output
   // (crop 250 decoded at 1/2 and resized to 70: 1.79x), sample at twice the
   // size and average each 2x2 block, as a resize with an antialiasing filter
@@ -47,19 +47,19 @@ inline constexpr double kAntialiasAbove = 1.25;
 
 // The Keras ImageDataGenerator arguments the study used.
 struct AugmentRanges {
-  double rotation = 40.0;      // degrees
-  double width_shift = 0.2;    // fraction of the columns
-  double height_shift = 0.2;   // fraction of the rows
-  double shear = 0.2;          // degrees (Keras's unit)
-  double zoom = 0.2;           // zx, zy ~ U(1 - zoom, 1 + zoom)
+  double rotation = 40.0;     // degrees
+  double width_shift = 0.2;   // fraction of the columns
+  double height_shift = 0.2;  // fraction of the rows
+  double shear = 0.2;         // degrees (Keras's unit)
+  double zoom = 0.2;          // zx, zy ~ U(1 - zoom, 1 + zoom)
   bool horizontal_flip = true;
 };
 
 struct AugmentParams {
-  double theta = 0.0;   // degrees
-  double tx = 0.0;      // rows
-  double ty = 0.0;      // columns
-  double shear = 0.0;   // degrees
+  double theta = 0.0;  // degrees
+  double tx = 0.0;     // rows
+  double ty = 0.0;     // columns
+  double shear = 0.0;  // degrees
   double zx = 1.0;
   double zy = 1.0;
   bool flip = false;
@@ -80,7 +80,7 @@ Affine keras_affine(const AugmentParams& params, int n_rows, int n_cols);
 
 // The source region the crop keeps (centred, clamped to the image).
 struct Region {
-  double x0, y0;   // top-left corner in source pixels
+  double x0, y0;  // top-left corner in source pixels
   int width, height;
 };
 Region crop_region(int source_width, int source_height, int crop);

@@ -20,9 +20,9 @@ struct CheckOptions {
 
 struct CheckReport {
   size_t rows = 0;
-  size_t decoded = 0;                     // images that decoded whole
-  std::vector<BrokenImage> broken;        // in row order
-  std::map<std::string, size_t> sizes;    // "424x424" -> images of that size
+  size_t decoded = 0;                   // images that decoded whole
+  std::vector<BrokenImage> broken;      // in row order
+  std::map<std::string, size_t> sizes;  // "424x424" -> images of that size
   double seconds = 0.0;
 };
 

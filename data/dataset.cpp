@@ -8,8 +8,8 @@
 #include <cstring>
 #include <unordered_map>
 
-#include "base/file_io.h"
 #include "base/error.h"
+#include "base/file_io.h"
 
 namespace nebula::data {
 
@@ -109,8 +109,8 @@ bool load_image(const std::string& path, const Preprocess& pre, int scale, Image
   return decode_for(buffer.data(), buffer.size(), pre, scale, decoder, out, error);
 }
 
-bool decode_for(const uint8_t* data, size_t size, const Preprocess& pre, int scale, ImageDecoder& decoder,
-                Image* out, std::string* error) {
+bool decode_for(const uint8_t* data, size_t size, const Preprocess& pre, int scale, ImageDecoder& decoder, Image* out,
+                std::string* error) {
   ImageHeader header;
   if (!decoder.read_header(data, size, &header, error)) return false;
   if (scale <= 0) scale = decode_scale_for(header.width, header.height, pre);

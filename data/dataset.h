@@ -15,15 +15,15 @@ namespace nebula::data {
 
 struct Dataset {
   std::string images_dir;
-  std::string labels_path;            // empty when the set has no labels (prediction)
-  std::vector<std::string> columns;   // class names, in the label file's order
-  std::vector<int> class_indices;     // each column's index among the 37 classes
-  std::vector<int64_t> ids;           // GalaxyID per row
-  std::vector<std::string> files;     // image path per row (the expected .jpg where none was found)
-  std::vector<float> labels;          // rows x columns; empty when unlabelled
-  size_t missing_images = 0;          // label rows whose image is not in the folder
-  size_t unlabelled_images = 0;       // images in the folder without a label row
-  TreeReport tree;                    // the decision-tree check of the labels
+  std::string labels_path;           // empty when the set has no labels (prediction)
+  std::vector<std::string> columns;  // class names, in the label file's order
+  std::vector<int> class_indices;    // each column's index among the 37 classes
+  std::vector<int64_t> ids;          // GalaxyID per row
+  std::vector<std::string> files;    // image path per row (the expected .jpg where none was found)
+  std::vector<float> labels;         // rows x columns; empty when unlabelled
+  size_t missing_images = 0;         // label rows whose image is not in the folder
+  size_t unlabelled_images = 0;      // images in the folder without a label row
+  TreeReport tree;                   // the decision-tree check of the labels
 
   size_t rows() const { return ids.size(); }
   size_t num_columns() const { return columns.size(); }
@@ -53,7 +53,7 @@ std::string describe(const BrokenImage& broken);  // "GalaxyID 123 (path): reaso
 bool load_image(const std::string& path, const Preprocess& pre, int scale, ImageDecoder& decoder,
                 std::vector<uint8_t>& buffer, Image* out, std::string* error);
 // The same for a file already in memory.
-bool decode_for(const uint8_t* data, size_t size, const Preprocess& pre, int scale, ImageDecoder& decoder,
-                Image* out, std::string* error);
+bool decode_for(const uint8_t* data, size_t size, const Preprocess& pre, int scale, ImageDecoder& decoder, Image* out,
+                std::string* error);
 
 }  // namespace nebula::data

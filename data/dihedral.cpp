@@ -6,8 +6,8 @@ namespace nebula::data {
 
 Tensor dihedral_view(const Tensor& images, int view) {
   NEBULA_CHECK(view >= 0 && view < kDihedralViews, "dihedral view ", view, " is not one of 0..7");
-  NEBULA_CHECK(images.rank() == 4 && images.dim(2) == images.dim(3),
-               "dihedral view: images must be [N, C, S, S], got ", to_string(images.shape()));
+  NEBULA_CHECK(images.rank() == 4 && images.dim(2) == images.dim(3), "dihedral view: images must be [N, C, S, S], got ",
+               to_string(images.shape()));
   if (view == 0) return images;
   const Tensor host = images.to(Device::CPU);
   Tensor out(images.shape());

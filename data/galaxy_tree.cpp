@@ -28,8 +28,7 @@ const std::vector<std::string>& class_names() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> out;
     for (const Question& q : questions())
-      for (int a = 0; a < q.count; ++a)
-        out.push_back("Class" + std::to_string(q.number) + "." + std::to_string(a + 1));
+      for (int a = 0; a < q.count; ++a) out.push_back("Class" + std::to_string(q.number) + "." + std::to_string(a + 1));
     return out;
   }();
   return names;

@@ -13,10 +13,10 @@ namespace nebula::data {
 constexpr int kNumClasses = 37;
 
 struct Question {
-  int number;               // 1..11
-  int first;                // index of its first answer in the 37 columns
-  int count;                // number of answers
-  int parent;               // index of the answer leading to it, -1 for "everyone"
+  int number;  // 1..11
+  int first;   // index of its first answer in the 37 columns
+  int count;   // number of answers
+  int parent;  // index of the answer leading to it, -1 for "everyone"
   const char* text;
 };
 
@@ -29,9 +29,9 @@ int class_index(const std::string& name);
 
 // One question whose answers do not sum to their parent's probability.
 struct TreeViolation {
-  int question;      // 1..11
-  double sum;        // sum of the answers
-  double expected;   // parent probability (or 1)
+  int question;     // 1..11
+  double sum;       // sum of the answers
+  double expected;  // parent probability (or 1)
 };
 
 // Checks the tree sums of one row whose values are given for `columns` (indices

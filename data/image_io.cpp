@@ -304,8 +304,8 @@ bool ImageDecoder::decode(const uint8_t* data, size_t size, int scale, Image* ou
   int status;
   if (colorspace == TJCS_CMYK || colorspace == TJCS_YCCK) {
     cmyk_.resize(count * 4);
-    status = tjDecompress2(handle, data, static_cast<unsigned long>(size), cmyk_.data(), out->width, 0,
-                           out->height, TJPF_CMYK, flags);
+    status = tjDecompress2(handle, data, static_cast<unsigned long>(size), cmyk_.data(), out->width, 0, out->height,
+                           TJPF_CMYK, flags);
     if (status == 0) cmyk_to_rgb(cmyk_.data(), out->pixels.data(), count);
   } else {
     status = tjDecompress2(handle, data, static_cast<unsigned long>(size), out->pixels.data(), out->width, 0,
@@ -335,8 +335,8 @@ std::vector<uint8_t> encode_jpeg(const uint8_t* pixels, int width, int height, i
   int flags = options.progressive ? TJFLAG_PROGRESSIVE : 0;
   unsigned char* buffer = nullptr;
   unsigned long size = 0;
-  int status = tjCompress2(compressor.get(), pixels, width, 0, height, format, &buffer, &size, subsamp,
-                           options.quality, flags);
+  int status =
+      tjCompress2(compressor.get(), pixels, width, 0, height, format, &buffer, &size, subsamp, options.quality, flags);
   if (status != 0) {
     std::string message = tjGetErrorStr2(compressor.get());
     tjFree(buffer);

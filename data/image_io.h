@@ -15,12 +15,12 @@ namespace nebula::data {
 // is at source coordinate (x + 0.5) * scale - 0.5. When only a window of the
 // decoded image was decoded, pixels[0] is decoded pixel (x0, y0).
 struct Image {
-  int width = 0;           // of the pixels held
+  int width = 0;  // of the pixels held
   int height = 0;
-  int x0 = 0;              // the window's position in the whole decoded image
+  int x0 = 0;  // the window's position in the whole decoded image
   int y0 = 0;
-  int scale = 1;           // decoded at 1/scale of the source
-  int source_width = 0;    // size of the encoded image
+  int scale = 1;         // decoded at 1/scale of the source
+  int source_width = 0;  // size of the encoded image
   int source_height = 0;
   std::vector<uint8_t> pixels;
 
@@ -83,20 +83,20 @@ class ImageDecoder {
   bool read_libjpeg_header(const uint8_t* data, size_t size, ImageHeader* header);
   // The libjpeg path for a window; returns 1 done, 0 broken, -1 not applicable (use the whole decode).
   // A libjpeg-only file is always decoded here.
-  int decode_window(const uint8_t* data, size_t size, int scale, const Window& window, Image* out,
-                    std::string* error, bool libjpeg_only);
+  int decode_window(const uint8_t* data, size_t size, int scale, const Window& window, Image* out, std::string* error,
+                    bool libjpeg_only);
   void* libjpeg();
   void reset();
 
-  int64_t max_pixels_;        // max_image_pixels() when the decoder was made (first: it may throw)
+  int64_t max_pixels_;  // max_image_pixels() when the decoder was made (first: it may throw)
   void* handle_;
-  void* partial_ = nullptr;   // libjpeg decompressor for windows, created on first use
+  void* partial_ = nullptr;  // libjpeg decompressor for windows, created on first use
   std::vector<uint8_t> cmyk_;
 };
 
 struct JpegOptions {
   int quality = 90;
-  bool chroma_420 = true;   // 4:2:0 chroma subsampling, as the Kaggle files use; else 4:4:4
+  bool chroma_420 = true;  // 4:2:0 chroma subsampling, as the Kaggle files use; else 4:4:4
   bool progressive = false;
 };
 

@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <unordered_map>
 
-#include "base/file_io.h"
 #include "base/error.h"
+#include "base/file_io.h"
 
 namespace nebula::data {
 
@@ -113,9 +113,7 @@ std::vector<int> column_class_indices(const std::vector<std::string>& columns, c
   return indices;
 }
 
-LabelTable read_labels(const std::string& path) {
-  return parse_labels(read_text_file(path), path);
-}
+LabelTable read_labels(const std::string& path) { return parse_labels(read_text_file(path), path); }
 
 LabelTable parse_labels(const std::string& text, const std::string& path) {
   LabelTable table;
@@ -154,10 +152,10 @@ LabelTable parse_labels(const std::string& text, const std::string& path) {
   return table;
 }
 
-void write_labels(const std::string& path, const std::vector<std::string>& columns,
-                  const std::vector<int64_t>& ids, const std::vector<float>& values) {
-  NEBULA_CHECK(values.size() == ids.size() * columns.size(), "write_labels: ", ids.size(), " rows of ",
-               columns.size(), " columns need ", ids.size() * columns.size(), " values, got ", values.size());
+void write_labels(const std::string& path, const std::vector<std::string>& columns, const std::vector<int64_t>& ids,
+                  const std::vector<float>& values) {
+  NEBULA_CHECK(values.size() == ids.size() * columns.size(), "write_labels: ", ids.size(), " rows of ", columns.size(),
+               " columns need ", ids.size() * columns.size(), " values, got ", values.size());
   std::string text = "GalaxyID";
   for (const std::string& c : columns) text += "," + c;
   text += "\n";
@@ -208,8 +206,8 @@ std::vector<std::string> describe(const TreeReport& report, const std::string& p
     size_t count = report.off_per_question.empty() ? 0 : report.off_per_question[q.number - 1];
     if (count == 0) continue;
     std::string parent = q.parent < 0 ? "1" : class_names()[q.parent];
-    lines.push_back(detail::concat("warning: ", path, ": Q", q.number, " (", q.text, ") answers do not sum to ",
-                                   parent, " in ", count, " of ", report.rows_checked, " rows"));
+    lines.push_back(detail::concat("warning: ", path, ": Q", q.number, " (", q.text, ") answers do not sum to ", parent,
+                                   " in ", count, " of ", report.rows_checked, " rows"));
   }
   for (const TreeReport::Example& e : report.examples) {
     char buffer[160];

@@ -14,11 +14,11 @@ namespace nebula::data {
 
 struct LabelTable {
   std::string path;
-  std::vector<std::string> columns;   // class names in file order, e.g. "Class1.1"
-  std::vector<int> class_indices;     // each column's index among the 37 classes
-  std::vector<int64_t> ids;           // GalaxyID per row
-  std::vector<int> lines;             // 1-based line of each row in the file
-  std::vector<float> values;          // rows x columns, row-major
+  std::vector<std::string> columns;  // class names in file order, e.g. "Class1.1"
+  std::vector<int> class_indices;    // each column's index among the 37 classes
+  std::vector<int64_t> ids;          // GalaxyID per row
+  std::vector<int> lines;            // 1-based line of each row in the file
+  std::vector<float> values;         // rows x columns, row-major
 
   size_t rows() const { return ids.size(); }
   size_t num_columns() const { return columns.size(); }
@@ -39,21 +39,21 @@ std::vector<int> column_class_indices(const std::vector<std::string>& columns, c
 
 // Writes a label file atomically (temporary file, then rename). Values are
 // written with enough digits that the tree sums survive to about 1e-6.
-void write_labels(const std::string& path, const std::vector<std::string>& columns,
-                  const std::vector<int64_t>& ids, const std::vector<float>& values);
+void write_labels(const std::string& path, const std::vector<std::string>& columns, const std::vector<int64_t>& ids,
+                  const std::vector<float>& values);
 
 struct TreeReport {
   size_t rows_checked = 0;
-  size_t rows_off = 0;                       // rows with at least one violation
-  std::vector<size_t> off_per_question;      // index q-1: rows where question q is off
-  std::vector<int> questions_checked;        // question numbers whose columns are all present
+  size_t rows_off = 0;                   // rows with at least one violation
+  std::vector<size_t> off_per_question;  // index q-1: rows where question q is off
+  std::vector<int> questions_checked;    // question numbers whose columns are all present
   double largest_deviation = 0.0;
   struct Example {
     int64_t id;
     int line;
     TreeViolation violation;
   };
-  std::vector<Example> examples;             // the first few, for the warning
+  std::vector<Example> examples;  // the first few, for the warning
 };
 
 // Checks every row's decision-tree sums against the tolerance (the design's 1e-3).

@@ -6,8 +6,8 @@
 #include <numeric>
 
 #include "base/counter_random.h"
-#include "engine/device.h"
 #include "base/error.h"
+#include "engine/device.h"
 #include "engine/pinned_staging.h"
 
 namespace nebula::data {
@@ -29,12 +29,12 @@ struct Loader::Slot {
   uint64_t generation = 0;
   size_t index = 0;
   Batch batch;
-  Staging* staging = nullptr;   // CUDA path: the batch's pixels are here, not in batch.images
+  Staging* staging = nullptr;  // CUDA path: the batch's pixels are here, not in batch.images
   std::exception_ptr error;
 };
 
 struct Loader::CacheEntry {
-  std::atomic<int> state{0};    // 0 empty, 1 being filled, 2 ready
+  std::atomic<int> state{0};  // 0 empty, 1 being filled, 2 ready
   Image image;
 };
 
@@ -47,8 +47,7 @@ struct Loader::WorkerState {
 Loader::Loader(const Dataset& data, std::vector<size_t> rows, LoaderOptions options)
     : data_(data), rows_(std::move(rows)), options_(std::move(options)), broken_flags_(rows_.size()) {
   NEBULA_CHECK(options_.batch_size > 0, "loader: batch size must be positive");
-  NEBULA_CHECK(options_.preprocess.size > 0, "loader: output size must be positive, got ",
-               options_.preprocess.size);
+  NEBULA_CHECK(options_.preprocess.size > 0, "loader: output size must be positive, got ", options_.preprocess.size);
   NEBULA_CHECK(options_.prefetch > 0, "loader: prefetch must be at least 1, got ", options_.prefetch);
   for (size_t row : rows_)
     NEBULA_CHECK(row < data_.rows(), "loader: row ", row, " is outside the data set's ", data_.rows(), " rows");
@@ -139,8 +138,8 @@ void Loader::worker_loop() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
     work_ready_.wait(lock, [&] {
-      return stop_ || (active_ && next_to_make_ < total_batches_ &&
-                       next_to_make_ < next_to_hand_ + size_t(options_.prefetch));
+      return stop_ ||
+             (active_ && next_to_make_ < total_batches_ && next_to_make_ < next_to_hand_ + size_t(options_.prefetch));
     });
     if (stop_) return;
     const size_t index = next_to_make_++;

@@ -34,26 +34,26 @@ namespace nebula::data {
 struct LoaderOptions {
   size_t batch_size = 100;
   Preprocess preprocess;
-  bool augment = false;          // training only: validation and test get crop and resize alone
+  bool augment = false;  // training only: validation and test get crop and resize alone
   AugmentRanges ranges;
-  bool shuffle = false;          // a fresh permutation of the rows each epoch
-  bool drop_last = false;        // leave out a final partial batch
+  bool shuffle = false;    // a fresh permutation of the rows each epoch
+  bool drop_last = false;  // leave out a final partial batch
   uint64_t seed = 0;
-  int threads = 0;               // 0: every core
-  int prefetch = 4;              // whole batches made ahead
-  bool cache = false;            // keep decoded images in memory (the full set at 1/4: about 2 GB)
-  Device device = Device::CPU;   // where batches land
+  int threads = 0;              // 0: every core
+  int prefetch = 4;             // whole batches made ahead
+  bool cache = false;           // keep decoded images in memory (the full set at 1/4: about 2 GB)
+  Device device = Device::CPU;  // where batches land
   // Called once per broken image, from a worker thread (serialised). The default prints a warning line.
   std::function<void(const BrokenImage&)> on_broken;
 };
 
 struct Batch {
-  Tensor images;                 // [n, 3, size, size], values in [0, 1]
-  Tensor labels;                 // [n, columns]; undefined for an unlabelled data set
-  std::vector<int64_t> ids;      // GalaxyID per sample
-  std::vector<size_t> rows;      // data set row per sample
+  Tensor images;             // [n, 3, size, size], values in [0, 1]
+  Tensor labels;             // [n, columns]; undefined for an unlabelled data set
+  std::vector<int64_t> ids;  // GalaxyID per sample
+  std::vector<size_t> rows;  // data set row per sample
   int epoch = 0;
-  size_t index = 0;              // batch index within the epoch
+  size_t index = 0;  // batch index within the epoch
 
   size_t size() const { return ids.size(); }
 };
@@ -102,7 +102,7 @@ class Loader {
   std::condition_variable batch_ready_;  // next() waits for a batch
   std::vector<std::thread> workers_;
   std::atomic<bool> stop_{false};
-  uint64_t generation_ = 0;              // bumped by start_epoch; stale results are dropped
+  uint64_t generation_ = 0;  // bumped by start_epoch; stale results are dropped
   bool active_ = false;
   int epoch_ = 0;
   std::shared_ptr<const std::vector<size_t>> order_;  // positions into rows_, this epoch
@@ -111,7 +111,7 @@ class Loader {
   size_t next_to_hand_ = 0;
   std::vector<std::unique_ptr<Slot>> ring_;
 
-  std::vector<std::atomic<uint8_t>> broken_flags_;   // per position in rows_
+  std::vector<std::atomic<uint8_t>> broken_flags_;  // per position in rows_
   mutable std::mutex broken_mutex_;
   std::vector<BrokenImage> broken_;
   std::vector<std::unique_ptr<CacheEntry>> cache_;

@@ -46,8 +46,8 @@ SplitSpec SplitSpec::parse(const std::string& text, size_t limit, uint64_t seed)
     std::string part = text.substr(start, end == std::string::npos ? std::string::npos : end - start);
     char* stop = nullptr;
     parts[i] = std::strtod(part.c_str(), &stop);
-    NEBULA_CHECK(!part.empty() && *stop == '\0' && std::isfinite(parts[i]) && parts[i] >= 0, "split '", text,
-                 "': '", part, "' is not a non-negative number");
+    NEBULA_CHECK(!part.empty() && *stop == '\0' && std::isfinite(parts[i]) && parts[i] >= 0, "split '", text, "': '",
+                 part, "' is not a non-negative number");
     fractional = fractional || part.find('.') != std::string::npos;
     start = end + 1;
   }
@@ -73,9 +73,8 @@ Split make_split(size_t rows, const SplitSpec& spec) {
                  n_train + n_val + n_test, " rows, only ", used, " available");
   } else {
     double sum = spec.train + spec.validation + spec.test;
-    NEBULA_CHECK(spec.train >= 0 && spec.validation >= 0 && spec.test >= 0 && sum <= 1.0 + 1e-9,
-                 "split fractions ", spec.train, "/", spec.validation, "/", spec.test,
-                 " must be non-negative and sum to at most 1");
+    NEBULA_CHECK(spec.train >= 0 && spec.validation >= 0 && spec.test >= 0 && sum <= 1.0 + 1e-9, "split fractions ",
+                 spec.train, "/", spec.validation, "/", spec.test, " must be non-negative and sum to at most 1");
     n_val = size_t(std::floor(spec.validation * used));
     n_test = size_t(std::floor(spec.test * used));
     // Fractions summing to 1 use every row: rounding's leftovers go to training.

@@ -12,10 +12,10 @@ namespace nebula::data {
 
 struct SplitSpec {
   bool by_count = false;
-  double train = 0.8;        // a fraction of the rows used, or a count when by_count
+  double train = 0.8;  // a fraction of the rows used, or a count when by_count
   double validation = 0.1;
   double test = 0.1;
-  size_t limit = 0;          // use at most this many rows (a seeded random subset); 0 for all
+  size_t limit = 0;  // use at most this many rows (a seeded random subset); 0 for all
   uint64_t seed = 0;
 
   static SplitSpec counts(size_t train, size_t validation, size_t test, size_t limit = 0, uint64_t seed = 0);

@@ -7,11 +7,11 @@
 #include <mutex>
 #include <thread>
 
+#include "base/counter_random.h"
+#include "base/error.h"
 #include "base/file_io.h"
 #include "data/image_io.h"
 #include "data/labels.h"
-#include "base/counter_random.h"
-#include "base/error.h"
 
 namespace nebula::data {
 
@@ -58,17 +58,17 @@ enum Odd { kNoOdd = -1, kRing = 0, kLens, kDisturbed, kIrregular, kOther, kMerge
 
 struct Truth {
   Kind kind = Kind::Elliptical;
-  double q = 1.0;            // apparent axis ratio of the main body (Q7)
-  double bt = 0.0;           // bulge-to-total flux ratio (Q5)
-  double faint_disk = 0.0;   // an elliptical's faint disk, 0..1 (pulls Q1 toward features)
-  double bar = 0.0;          // 0: none, else strength (Q3)
-  double arms = 0.0;         // 0: none, else strength (Q4)
-  int m = 0;                 // number of arms (Q11)
-  double pitch = 0.0;        // arm pitch angle in degrees (Q10)
-  int edge_bulge = 0;        // 0 round, 1 boxy, 2 none (Q9)
-  double thinness = 0.0;     // edge-on disks: 0 thick .. 1 razor-thin (Q2)
-  double star = 0.0;         // star or artifact brightness, 0..1 (Q1)
-  int odd = kNoOdd;          // Q8 answer when something odd was drawn
+  double q = 1.0;           // apparent axis ratio of the main body (Q7)
+  double bt = 0.0;          // bulge-to-total flux ratio (Q5)
+  double faint_disk = 0.0;  // an elliptical's faint disk, 0..1 (pulls Q1 toward features)
+  double bar = 0.0;         // 0: none, else strength (Q3)
+  double arms = 0.0;        // 0: none, else strength (Q4)
+  int m = 0;                // number of arms (Q11)
+  double pitch = 0.0;       // arm pitch angle in degrees (Q10)
+  int edge_bulge = 0;       // 0 round, 1 boxy, 2 none (Q9)
+  double thinness = 0.0;    // edge-on disks: 0 thick .. 1 razor-thin (Q2)
+  double star = 0.0;        // star or artifact brightness, 0..1 (Q1)
+  int odd = kNoOdd;         // Q8 answer when something odd was drawn
   double odd_strength = 0.0;
 };
 
@@ -83,7 +83,7 @@ Color jitter(Color c, Rng& rng, double amount) {
           float(c.b * (1 + amount * rng.normal()))};
 }
 
-constexpr Color kOld{1.0f, 0.78f, 0.56f};    // bulges and ellipticals
+constexpr Color kOld{1.0f, 0.78f, 0.56f};  // bulges and ellipticals
 constexpr Color kDiskColor{0.78f, 0.82f, 0.95f};
 constexpr Color kYoung{0.55f, 0.72f, 1.0f};  // arms, clumps, rings
 
@@ -183,7 +183,7 @@ struct Disk {
   int m = 0;
   float pitch = 0.3f, arm_strength = 0.0f, phase = 0.0f, winding = 1.0f, r_in = 0.0f;
   float lopsided = 0.0f, lop_angle = 0.0f;
-  int knots = 0;                 // star-forming knots along the arms
+  int knots = 0;  // star-forming knots along the arms
   Rng* knot_rng = nullptr;
 
   float radius(float threshold) const { return i0 <= threshold ? h : h * std::log(i0 / threshold); }
@@ -272,8 +272,7 @@ void paint_ring(Planes& planes, float cx, float cy, float pa, float q, float r0,
 }
 
 // A thin arc of a circle of radius rho around (cx, cy), like a lensed background galaxy.
-void paint_arc(Planes& planes, float cx, float cy, float rho, float theta0, float half, float w, float a,
-               Color color) {
+void paint_arc(Planes& planes, float cx, float cy, float rho, float theta0, float half, float w, float a, Color color) {
   const float inv_w = 1.0f / w, inv_half = 1.0f / half;
   planes.paint(cx, cy, rho + 4 * w, color, [&](float dx, float dy) {
     float t = (std::sqrt(dx * dx + dy * dy) - rho) * inv_w;
@@ -290,8 +289,8 @@ void paint_blob(Planes& planes, float cx, float cy, float sigma, float a, Color 
 }
 
 // Blobs along a quadratic Bezier curve: tidal tails, plumes, jets and bridges.
-void paint_stream(Planes& planes, float x0, float y0, float x1, float y1, float x2, float y2, int count,
-                  float sigma, float a, float fade, Color color) {
+void paint_stream(Planes& planes, float x0, float y0, float x1, float y1, float x2, float y2, int count, float sigma,
+                  float a, float fade, Color color) {
   for (int i = 0; i < count; ++i) {
     float t = (i + 0.5f) / count, s = 1.0f - t;
     float x = s * s * x0 + 2 * s * t * x1 + t * t * x2, y = s * s * y0 + 2 * s * t * y1 + t * t * y2;
@@ -482,9 +481,9 @@ struct Painting {
   Planes& full;
   float size, psf, k, cx, cy, pa;
   Scene scene;
-  float body = 0.0f;      // a characteristic radius, for placing odd features
-  float q_body = 1.0f;    // and the plane they lie in
-  Sersic main_sersic{};   // the galaxy a lopsided distortion applies to
+  float body = 0.0f;     // a characteristic radius, for placing odd features
+  float q_body = 1.0f;   // and the plane they lie in
+  Sersic main_sersic{};  // the galaxy a lopsided distortion applies to
   bool have_sersic = false;
   Disk main_disk{};
   bool have_disk = false;
@@ -497,8 +496,13 @@ void draw_elliptical(Painting& p, Rng& rng) {
   p.scene.kind = "elliptical";
   int shape = rng.pick({0.45, 0.35, 0.2});
   double q = shape == 0 ? rng.uniform(0.82, 1.0) : shape == 1 ? rng.uniform(0.5, 0.78) : rng.uniform(0.22, 0.45);
-  p.main_sersic = Sersic{cx, cy, pa, float(q), float(rng.uniform(10, 28)) * k, float(rng.uniform(2.5, 5.0)),
-                       float(rng.uniform(0.07, 0.2))};
+  p.main_sersic = Sersic{cx,
+                         cy,
+                         pa,
+                         float(q),
+                         float(rng.uniform(10, 28)) * k,
+                         float(rng.uniform(2.5, 5.0)),
+                         float(rng.uniform(0.07, 0.2))};
   p.have_sersic = true;
   t.q = q;
   p.body = p.main_sersic.re * 1.6f;
@@ -506,8 +510,12 @@ void draw_elliptical(Painting& p, Rng& rng) {
   t.bt = 1.0;
   if (rng.chance(0.35)) {
     t.faint_disk = rng.uniform(0.3, 1.0);
-    p.main_disk = Disk{cx, cy, pa, float(std::max(0.2, q * rng.uniform(0.8, 1.0))),
-                     p.main_sersic.re * float(rng.uniform(1.3, 2.0)), float(0.06 * t.faint_disk)};
+    p.main_disk = Disk{cx,
+                       cy,
+                       pa,
+                       float(std::max(0.2, q * rng.uniform(0.8, 1.0))),
+                       p.main_sersic.re * float(rng.uniform(1.3, 2.0)),
+                       float(0.06 * t.faint_disk)};
     p.have_disk = true;
     t.bt = 1.0 / (1.0 + p.main_disk.total() / p.main_sersic.total());
   }
@@ -551,8 +559,13 @@ void draw_disk(Painting& p, Rng& rng) {
     p.scene.kind = "barred " + p.scene.kind;
   }
   if (t.bt > 0.0) {
-    Sersic bulge{cx, cy, pa, float(std::max(qd, rng.uniform(0.75, 1.0))), h * float(rng.uniform(0.15, 0.32)),
-                 float(rng.uniform(1.5, 3.5)), 1.0f};
+    Sersic bulge{cx,
+                 cy,
+                 pa,
+                 float(std::max(qd, rng.uniform(0.75, 1.0))),
+                 h * float(rng.uniform(0.15, 0.32)),
+                 float(rng.uniform(1.5, 3.5)),
+                 1.0f};
     bulge.ie = float(t.bt / (1.0 - t.bt) * p.main_disk.total() / bulge.total());
     bulge.paint(half, jitter(kOld, rng, 0.04));
   }
@@ -614,10 +627,10 @@ void draw_star(Painting& p, Rng& rng) {
     // A trail seen in one band only.
     int band = rng.pick({1, 1, 1});
     Color color{band == 0 ? 1.0f : 0.05f, band == 1 ? 1.0f : 0.05f, band == 2 ? 1.0f : 0.05f};
-    paint_streak(full, cx + float(rng.normal() * 6) * k, cy + float(rng.normal() * 6) * k,
-                 float(rng.uniform(0, kPi)), float(rng.uniform(1.2, 2.5)) * k, float(0.1 + 0.3 * t.star), color);
-    Sersic faint{cx, cy, pa, float(rng.uniform(0.6, 1.0)), float(rng.uniform(4, 8)) * k, 2.5f,
-                 float(rng.uniform(0.01, 0.03))};
+    paint_streak(full, cx + float(rng.normal() * 6) * k, cy + float(rng.normal() * 6) * k, float(rng.uniform(0, kPi)),
+                 float(rng.uniform(1.2, 2.5)) * k, float(0.1 + 0.3 * t.star), color);
+    Sersic faint{
+        cx, cy, pa, float(rng.uniform(0.6, 1.0)), float(rng.uniform(4, 8)) * k, 2.5f, float(rng.uniform(0.01, 0.03))};
     faint.paint(half, kOld);
   }
   p.body = 20.0f * k;
@@ -651,10 +664,10 @@ void add_odd_feature(Painting& p, Rng& rng) {
   Planes& half = p.half;
   const float k = p.k, cx = p.cx, cy = p.cy, pa = p.pa;
   if (t.kind != Kind::Irregular && t.kind != Kind::Star && rng.chance(0.25)) {
-    t.odd = t.kind == Kind::EdgeOn && rng.chance(0.5) ? kDust
-                                                      : std::array<int, 6>{kRing, kLens, kDisturbed, kOther, kMerger,
-                                                                           kDust}[rng.pick({0.18, 0.12, 0.18, 0.1,
-                                                                                            0.27, 0.15})];
+    t.odd = t.kind == Kind::EdgeOn && rng.chance(0.5)
+                ? kDust
+                : std::array<int, 6>{
+                      kRing, kLens, kDisturbed, kOther, kMerger, kDust}[rng.pick({0.18, 0.12, 0.18, 0.1, 0.27, 0.15})];
     t.odd_strength = rng.uniform(0.3, 1.0);
     const float s = float(0.5 + 0.5 * t.odd_strength);
     const float away = float(rng.uniform(0, 2 * kPi));
@@ -662,7 +675,8 @@ void add_odd_feature(Painting& p, Rng& rng) {
     switch (t.odd) {
       case kRing:
         paint_ring(half, cx, cy, pa, std::max(p.q_body, 0.35f), p.body * float(rng.uniform(1.4, 2.0)),
-                   p.body * float(rng.uniform(0.12, 0.2)), s * float(rng.uniform(0.03, 0.06)), jitter(kYoung, rng, 0.05));
+                   p.body * float(rng.uniform(0.12, 0.2)), s * float(rng.uniform(0.03, 0.06)),
+                   jitter(kYoung, rng, 0.05));
         break;
       case kLens:
         paint_arc(half, cx, cy, p.body * float(rng.uniform(1.5, 2.4)), away, float(rng.uniform(0.4, 0.9)),
@@ -683,17 +697,20 @@ void add_odd_feature(Painting& p, Rng& rng) {
         break;
       case kMerger: {
         float d = p.body * float(rng.uniform(1.4, 2.4));
-        Sersic other{cx + ux * d, cy + uy * d, float(rng.uniform(0, kPi)), float(rng.uniform(0.5, 1.0)),
-                     p.body * float(rng.uniform(0.3, 0.6)), float(rng.uniform(1.5, 4.0)),
+        Sersic other{cx + ux * d,
+                     cy + uy * d,
+                     float(rng.uniform(0, kPi)),
+                     float(rng.uniform(0.5, 1.0)),
+                     p.body * float(rng.uniform(0.3, 0.6)),
+                     float(rng.uniform(1.5, 4.0)),
                      s * float(rng.uniform(0.04, 0.1))};
         other.paint(half, jitter(kOld, rng, 0.05));
         float bend = float(rng.uniform(-0.8, 0.8));
         paint_stream(half, cx, cy, cx + (ux * 0.5f - uy * bend) * d, cy + (uy * 0.5f + ux * bend) * d, cx + ux * d,
                      cy + uy * d, 14, p.body * 0.2f, s * 0.015f, 0.0f, jitter(kDiskColor, rng, 0.05));
-        paint_stream(half, cx + ux * d, cy + uy * d, cx + (ux * 1.6f + uy * bend) * d,
-                     cy + (uy * 1.6f - ux * bend) * d, cx + (ux * 2.0f + uy * bend * 2) * d,
-                     cy + (uy * 2.0f - ux * bend * 2) * d, 14, p.body * 0.2f, s * 0.012f, 0.8f,
-                     jitter(kDiskColor, rng, 0.05));
+        paint_stream(half, cx + ux * d, cy + uy * d, cx + (ux * 1.6f + uy * bend) * d, cy + (uy * 1.6f - ux * bend) * d,
+                     cx + (ux * 2.0f + uy * bend * 2) * d, cy + (uy * 2.0f - ux * bend * 2) * d, 14, p.body * 0.2f,
+                     s * 0.012f, 0.8f, jitter(kDiskColor, rng, 0.05));
         break;
       }
       default:
@@ -724,7 +741,8 @@ void paint_field(Painting& p, Rng& rng) {
   for (int i = 0; i < background; ++i) {
     float x = float(rng.uniform(0, size)), y = float(rng.uniform(0, size));
     float red = float(rng.uniform(0, 1));
-    paint_blob(half, x, y, float(rng.uniform(0.6, 2.0)) * k, float(std::exp(rng.uniform(std::log(0.004), std::log(0.04)))),
+    paint_blob(half, x, y, float(rng.uniform(0.6, 2.0)) * k,
+               float(std::exp(rng.uniform(std::log(0.004), std::log(0.04)))),
                Color{0.6f + 0.5f * red, 0.75f, 1.1f - 0.6f * red});
   }
   // Field stars, away from the centre.
@@ -752,11 +770,21 @@ Scene compose(Rng& rng, float size, float psf, Planes& half, Planes& full) {
   Truth& t = p.scene.truth;
   t.kind = Kind(rng.pick({0.36, 0.40, 0.12, 0.06, 0.06}));
   switch (t.kind) {
-    case Kind::Elliptical: draw_elliptical(p, rng); break;
-    case Kind::Disk: draw_disk(p, rng); break;
-    case Kind::EdgeOn: draw_edge_on(p, rng); break;
-    case Kind::Star: draw_star(p, rng); break;
-    case Kind::Irregular: draw_irregular(p, rng); break;
+    case Kind::Elliptical:
+      draw_elliptical(p, rng);
+      break;
+    case Kind::Disk:
+      draw_disk(p, rng);
+      break;
+    case Kind::EdgeOn:
+      draw_edge_on(p, rng);
+      break;
+    case Kind::Star:
+      draw_star(p, rng);
+      break;
+    case Kind::Irregular:
+      draw_irregular(p, rng);
+      break;
   }
   add_odd_feature(p, rng);
   paint_main_components(p, rng);
@@ -865,7 +893,8 @@ SynthGalaxy render_galaxy(uint64_t seed, uint64_t index, const SynthOptions& opt
       // xorshift64: three 16-bit noise indices per pixel from one step.
       const uint64_t bits = step();
       for (int c = 0; c < 3; ++c)
-        out[3 * x + c] = stretch(flux[size_t(c) * n + x] + sigma * noise.values[(bits >> (16 * c)) & (NoiseTable::kSize - 1)]);
+        out[3 * x + c] =
+            stretch(flux[size_t(c) * n + x] + sigma * noise.values[(bits >> (16 * c)) & (NoiseTable::kSize - 1)]);
     }
   }
   return galaxy;

@@ -2,8 +2,8 @@
 
 #include <vector>
 
-#include "engine/dispatch.h"
 #include "base/error.h"
+#include "engine/dispatch.h"
 
 namespace nebula {
 
@@ -18,8 +18,8 @@ Variable::Variable(Tensor value, bool requires_grad) : data_(std::make_shared<Da
 }
 
 void Variable::accumulate_grad(Tensor g) const {
-  NEBULA_CHECK(g.numel() == value().numel(), "gradient of shape ", to_string(g.shape()),
-               " for a value of shape ", to_string(shape()));
+  NEBULA_CHECK(g.numel() == value().numel(), "gradient of shape ", to_string(g.shape()), " for a value of shape ",
+               to_string(shape()));
   if (!data_->grad.defined())
     data_->grad = g.reshape(shape());
   else
@@ -41,8 +41,7 @@ bool needs_grad(std::initializer_list<const Variable*> inputs) {
 }
 
 void backward(Variable& loss) {
-  NEBULA_CHECK(loss.value().numel() == 1, "backward() needs a scalar loss, got shape ",
-               to_string(loss.shape()));
+  NEBULA_CHECK(loss.value().numel() == 1, "backward() needs a scalar loss, got shape ", to_string(loss.shape()));
   NEBULA_CHECK(loss.requires_grad(), "backward(): the loss does not depend on anything that requires a gradient");
   loss.zero_grad();
   loss.accumulate_grad(Tensor::full(loss.shape(), 1.0f, loss.value().device()));

@@ -108,8 +108,8 @@ CheckpointMetadata load_checkpoint(const SafetensorsFile& file, Module& model, O
     auto kind = meta.find(kOptimizerKey);
     NEBULA_CHECK(kind != meta.end(), "checkpoint '", path, "' holds no optimizer state, but ", optimizer->kind(),
                  " state was asked for");
-    NEBULA_CHECK(kind->second == optimizer->kind(), "checkpoint '", path, "' holds ", kind->second,
-                 " state, not ", optimizer->kind());
+    NEBULA_CHECK(kind->second == optimizer->kind(), "checkpoint '", path, "' holds ", kind->second, " state, not ",
+                 optimizer->kind());
     auto s = meta.find(kStepsKey);
     NEBULA_CHECK(s != meta.end(), "checkpoint '", path, "' has no ", kStepsKey, " in its metadata");
     steps = parse_steps(s->second, path);
@@ -131,8 +131,8 @@ CheckpointMetadata load_checkpoint(const SafetensorsFile& file, Module& model, O
     if (!file.contains(key)) {
       missing.push_back(key);
     } else if (file.at(key).shape() != tensor.shape()) {
-      wrong_shape.push_back(key + " (file " + to_string(file.at(key).shape()) + ", model " +
-                            to_string(tensor.shape()) + ")");
+      wrong_shape.push_back(key + " (file " + to_string(file.at(key).shape()) + ", model " + to_string(tensor.shape()) +
+                            ")");
     } else if (std::string bad = first_non_finite(file.at(key)); !bad.empty()) {
       non_finite.push_back(key + " (" + bad + ")");  // a model of Inf or NaN predicts NaN everywhere
     }

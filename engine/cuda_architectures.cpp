@@ -53,8 +53,8 @@ std::string unsupported_gpu_reason(const std::string& card, int major, int minor
     if (runs(t, capability)) return "";
   std::ostringstream why;
   why << "the GPU (" << card << ") has compute capability " << major << "." << minor
-      << ", and this build has code only for " << architectures << " (rebuild with -DCMAKE_CUDA_ARCHITECTURES="
-      << capability << ")";
+      << ", and this build has code only for " << architectures
+      << " (rebuild with -DCMAKE_CUDA_ARCHITECTURES=" << capability << ")";
   return why.str();
 }
 

@@ -50,17 +50,15 @@ DenseParams dense_params(const char* op, const Tensor& x, const Tensor& w) {
   DenseParams p;
   p.out_features = static_cast<int>(w.dim(0));
   p.in_features = static_cast<int>(w.dim(1));
-  NEBULA_CHECK(x.rank() >= 1 && x.numel() % p.in_features == 0 && x.dim(0) * p.in_features == x.numel(), op,
-               ": input ", to_string(x.shape()), " does not fit weight ", to_string(w.shape()));
+  NEBULA_CHECK(x.rank() >= 1 && x.numel() % p.in_features == 0 && x.dim(0) * p.in_features == x.numel(), op, ": input ",
+               to_string(x.shape()), " does not fit weight ", to_string(w.shape()));
   p.batch = static_cast<int>(x.dim(0));
   return p;
 }
 
 int64_t conv_in(const Conv2dParams& p) { return int64_t(p.batch) * p.in_channels * p.in_h * p.in_w; }
 int64_t conv_out(const Conv2dParams& p) { return int64_t(p.batch) * p.out_channels * p.out_h * p.out_w; }
-int64_t conv_weight(const Conv2dParams& p) {
-  return int64_t(p.out_channels) * p.in_channels * p.kernel_h * p.kernel_w;
-}
+int64_t conv_weight(const Conv2dParams& p) { return int64_t(p.out_channels) * p.in_channels * p.kernel_h * p.kernel_w; }
 int64_t pool_in(const Pool2dParams& p) { return int64_t(p.batch) * p.channels * p.in_h * p.in_w; }
 int64_t pool_out(const Pool2dParams& p) { return int64_t(p.batch) * p.channels * p.out_h * p.out_w; }
 int64_t bn_size(const BatchNormParams& p) { return int64_t(p.batch) * p.channels * p.spatial; }
@@ -84,8 +82,7 @@ namespace dispatch {
 
 void set_dropout_offset_counter(const uint64_t* counter) { dropout_offset_counter = counter; }
 
-void conv2d_forward(const Conv2dParams& p, const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y,
-                    bool relu) {
+void conv2d_forward(const Conv2dParams& p, const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y, bool relu) {
   const char* op = "conv2d forward";
   Path path = path_for(op, {&x, &w, &y});
   expect_numel(op, "input", x, conv_in(p));
@@ -98,8 +95,12 @@ void conv2d_forward(const Conv2dParams& p, const Tensor& x, const Tensor& w, con
       cpu::conv2d_forward(p, x.data(), w.data(), data_or_null(bias), y.data());
       if (relu) ref::relu_forward(y.numel(), y.data(), y.data());
       break;
-    case Path::Native: cuda::conv2d_forward(p, x.data(), w.data(), data_or_null(bias), y.data(), relu); break;
-    case Path::Library: cudnn::conv2d_forward(p, x.data(), w.data(), data_or_null(bias), y.data(), relu); break;
+    case Path::Native:
+      cuda::conv2d_forward(p, x.data(), w.data(), data_or_null(bias), y.data(), relu);
+      break;
+    case Path::Library:
+      cudnn::conv2d_forward(p, x.data(), w.data(), data_or_null(bias), y.data(), relu);
+      break;
   }
 }
 
@@ -110,9 +111,15 @@ void conv2d_backward_data(const Conv2dParams& p, const Tensor& dy, const Tensor&
   expect_numel(op, "weight", w, conv_weight(p));
   expect_numel(op, "input gradient", dx, conv_in(p));
   switch (path) {
-    case Path::Cpu: cpu::conv2d_backward_data(p, dy.data(), w.data(), dx.data()); break;
-    case Path::Native: cuda::conv2d_backward_data(p, dy.data(), w.data(), dx.data()); break;
-    case Path::Library: cudnn::conv2d_backward_data(p, dy.data(), w.data(), dx.data()); break;
+    case Path::Cpu:
+      cpu::conv2d_backward_data(p, dy.data(), w.data(), dx.data());
+      break;
+    case Path::Native:
+      cuda::conv2d_backward_data(p, dy.data(), w.data(), dx.data());
+      break;
+    case Path::Library:
+      cudnn::conv2d_backward_data(p, dy.data(), w.data(), dx.data());
+      break;
   }
 }
 
@@ -124,8 +131,12 @@ void conv2d_backward_filter(const Conv2dParams& p, const Tensor& x, const Tensor
   expect_numel(op, "weight gradient", dw, conv_weight(p));
   if (dbias) expect_numel(op, "bias gradient", *dbias, p.out_channels);
   switch (path) {
-    case Path::Cpu: cpu::conv2d_backward_filter(p, x.data(), dy.data(), dw.data(), data_or_null(dbias)); break;
-    case Path::Native: cuda::conv2d_backward_filter(p, x.data(), dy.data(), dw.data(), data_or_null(dbias)); break;
+    case Path::Cpu:
+      cpu::conv2d_backward_filter(p, x.data(), dy.data(), dw.data(), data_or_null(dbias));
+      break;
+    case Path::Native:
+      cuda::conv2d_backward_filter(p, x.data(), dy.data(), dw.data(), data_or_null(dbias));
+      break;
     case Path::Library:
       cudnn::conv2d_backward_filter(p, x.data(), dy.data(), dw.data(), data_or_null(dbias));
       break;
@@ -139,9 +150,15 @@ void dense_forward(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor&
   expect_numel(op, "output", y, int64_t(p.batch) * p.out_features);
   if (bias) expect_numel(op, "bias", *bias, p.out_features);
   switch (path) {
-    case Path::Cpu: cpu::dense_forward(p, x.data(), w.data(), data_or_null(bias), y.data()); break;
-    case Path::Native: cuda::dense_forward(p, x.data(), w.data(), data_or_null(bias), y.data()); break;
-    case Path::Library: cudnn::dense_forward(p, x.data(), w.data(), data_or_null(bias), y.data()); break;
+    case Path::Cpu:
+      cpu::dense_forward(p, x.data(), w.data(), data_or_null(bias), y.data());
+      break;
+    case Path::Native:
+      cuda::dense_forward(p, x.data(), w.data(), data_or_null(bias), y.data());
+      break;
+    case Path::Library:
+      cudnn::dense_forward(p, x.data(), w.data(), data_or_null(bias), y.data());
+      break;
   }
 }
 
@@ -151,9 +168,15 @@ void dense_backward_data(const Tensor& dy, const Tensor& w, Tensor& dx) {
   DenseParams p = dense_params(op, dx, w);
   expect_numel(op, "output gradient", dy, int64_t(p.batch) * p.out_features);
   switch (path) {
-    case Path::Cpu: cpu::dense_backward_data(p, dy.data(), w.data(), dx.data()); break;
-    case Path::Native: cuda::dense_backward_data(p, dy.data(), w.data(), dx.data()); break;
-    case Path::Library: cudnn::dense_backward_data(p, dy.data(), w.data(), dx.data()); break;
+    case Path::Cpu:
+      cpu::dense_backward_data(p, dy.data(), w.data(), dx.data());
+      break;
+    case Path::Native:
+      cuda::dense_backward_data(p, dy.data(), w.data(), dx.data());
+      break;
+    case Path::Library:
+      cudnn::dense_backward_data(p, dy.data(), w.data(), dx.data());
+      break;
   }
 }
 
@@ -164,9 +187,15 @@ void dense_backward_weight(const Tensor& x, const Tensor& dy, Tensor& dw, Tensor
   expect_numel(op, "output gradient", dy, int64_t(p.batch) * p.out_features);
   if (dbias) expect_numel(op, "bias gradient", *dbias, p.out_features);
   switch (path) {
-    case Path::Cpu: cpu::dense_backward_weight(p, x.data(), dy.data(), dw.data(), data_or_null(dbias)); break;
-    case Path::Native: cuda::dense_backward_weight(p, x.data(), dy.data(), dw.data(), data_or_null(dbias)); break;
-    case Path::Library: cudnn::dense_backward_weight(p, x.data(), dy.data(), dw.data(), data_or_null(dbias)); break;
+    case Path::Cpu:
+      cpu::dense_backward_weight(p, x.data(), dy.data(), dw.data(), data_or_null(dbias));
+      break;
+    case Path::Native:
+      cuda::dense_backward_weight(p, x.data(), dy.data(), dw.data(), data_or_null(dbias));
+      break;
+    case Path::Library:
+      cudnn::dense_backward_weight(p, x.data(), dy.data(), dw.data(), data_or_null(dbias));
+      break;
   }
 }
 
@@ -176,9 +205,15 @@ void maxpool2d_forward(const Pool2dParams& p, const Tensor& x, Tensor& y) {
   expect_numel(op, "input", x, pool_in(p));
   expect_numel(op, "output", y, pool_out(p));
   switch (path) {
-    case Path::Cpu: ref::maxpool2d_forward(p, x.data(), y.data()); break;
-    case Path::Native: cuda::maxpool2d_forward(p, x.data(), y.data()); break;
-    case Path::Library: cudnn::maxpool2d_forward(p, x.data(), y.data()); break;
+    case Path::Cpu:
+      ref::maxpool2d_forward(p, x.data(), y.data());
+      break;
+    case Path::Native:
+      cuda::maxpool2d_forward(p, x.data(), y.data());
+      break;
+    case Path::Library:
+      cudnn::maxpool2d_forward(p, x.data(), y.data());
+      break;
   }
 }
 
@@ -189,9 +224,15 @@ void maxpool2d_backward(const Pool2dParams& p, const Tensor& x, const Tensor& dy
   expect_numel(op, "output gradient", dy, pool_out(p));
   expect_numel(op, "input gradient", dx, pool_in(p));
   switch (path) {
-    case Path::Cpu: ref::maxpool2d_backward(p, x.data(), dy.data(), dx.data()); break;
-    case Path::Native: cuda::maxpool2d_backward(p, x.data(), dy.data(), dx.data()); break;
-    case Path::Library: cudnn::maxpool2d_backward(p, x.data(), dy.data(), dx.data()); break;
+    case Path::Cpu:
+      ref::maxpool2d_backward(p, x.data(), dy.data(), dx.data());
+      break;
+    case Path::Native:
+      cuda::maxpool2d_backward(p, x.data(), dy.data(), dx.data());
+      break;
+    case Path::Library:
+      cudnn::maxpool2d_backward(p, x.data(), dy.data(), dx.data());
+      break;
   }
 }
 
@@ -223,8 +264,7 @@ void relu_forward(const Tensor& x, Tensor& y) {
 }
 
 void relu_backward(const Tensor& y, const Tensor& dy, Tensor& dx) {
-  activation_backward("relu backward", y, dy, dx, ref::relu_backward<float>, cuda::relu_backward,
-                      cudnn::relu_backward);
+  activation_backward("relu backward", y, dy, dx, ref::relu_backward<float>, cuda::relu_backward, cudnn::relu_backward);
 }
 
 void sigmoid_forward(const Tensor& x, Tensor& y) {
@@ -332,19 +372,19 @@ void batchnorm2d_backward(const BatchNormParams& p, bool training, const Tensor&
     expect_numel(op, "a per-channel tensor", *t, p.channels);
   switch (path) {
     case Path::Cpu:
-      ref::batchnorm2d_backward(p, training, x.data(), dy.data(), gamma.data(), save_mean.data(),
-                                save_invstd.data(), dx.data(), dgamma.data(), dbeta.data());
+      ref::batchnorm2d_backward(p, training, x.data(), dy.data(), gamma.data(), save_mean.data(), save_invstd.data(),
+                                dx.data(), dgamma.data(), dbeta.data());
       break;
     case Path::Library:
       if (training) {  // cuDNN has no eval-mode backward: that case runs natively
-        cudnn::batchnorm2d_backward_train(p, x.data(), dy.data(), gamma.data(), save_mean.data(),
-                                          save_invstd.data(), dx.data(), dgamma.data(), dbeta.data());
+        cudnn::batchnorm2d_backward_train(p, x.data(), dy.data(), gamma.data(), save_mean.data(), save_invstd.data(),
+                                          dx.data(), dgamma.data(), dbeta.data());
         break;
       }
       [[fallthrough]];
     case Path::Native:
-      cuda::batchnorm2d_backward(p, training, x.data(), dy.data(), gamma.data(), save_mean.data(),
-                                 save_invstd.data(), dx.data(), dgamma.data(), dbeta.data());
+      cuda::batchnorm2d_backward(p, training, x.data(), dy.data(), gamma.data(), save_mean.data(), save_invstd.data(),
+                                 dx.data(), dgamma.data(), dbeta.data());
       break;
   }
 }
@@ -375,8 +415,7 @@ void global_avg_pool_backward(const Tensor& dy, Tensor& dx) {
 
 void add_forward(const Tensor& a, const Tensor& b, Tensor& y) {
   Path path = path_for("add", {&a, &b, &y});
-  NEBULA_CHECK(a.shape() == b.shape(), "add: shapes ", to_string(a.shape()), " and ", to_string(b.shape()),
-               " differ");
+  NEBULA_CHECK(a.shape() == b.shape(), "add: shapes ", to_string(a.shape()), " and ", to_string(b.shape()), " differ");
   expect_same_numel("add", a, y);
   if (path == Path::Cpu)
     ref::add_forward(a.numel(), a.data(), b.data(), y.data());
@@ -497,8 +536,7 @@ void adam_update(const AdamParams& p, int64_t step, const StepValues& on_device,
   if (update_on_cpu("adam update", tensors, &slots)) {
     for (const ParameterSlots& s : slots) ref::adam_update(p, step, s.n, s.w, s.g, s.slot0, s.slot1);
   } else if (!slots.empty()) {
-    cuda::adam_update(p, step, device_values("adam update", on_device), slots.data(),
-                      static_cast<int>(slots.size()));
+    cuda::adam_update(p, step, device_values("adam update", on_device), slots.data(), static_cast<int>(slots.size()));
   }
 }
 

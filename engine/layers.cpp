@@ -3,9 +3,9 @@
 #include <string>
 
 #include "base/error.h"
+#include "base/random.h"
 #include "engine/init.h"
 #include "engine/ops.h"
-#include "base/random.h"
 #include "kernels/maxpool2d.h"
 
 namespace nebula {
@@ -16,8 +16,7 @@ void expect_rank(const char* layer, const Shape& input, size_t rank, const char*
   NEBULA_CHECK(input.size() == rank, layer, ": input must be ", layout, ", got ", to_string(input));
 }
 
-void add_parameter(std::vector<NamedParameter>& out, const std::string& prefix, const char* name,
-                   const Variable& v) {
+void add_parameter(std::vector<NamedParameter>& out, const std::string& prefix, const char* name, const Variable& v) {
   if (v.defined()) out.push_back({prefix + name, v});
 }
 
@@ -41,11 +40,10 @@ Shape Conv2d::output_shape(const Shape& input) const {
   NEBULA_CHECK(input[1] == options_.in_channels, "Conv2d: input ", to_string(input), " has ", input[1],
                " channels, the layer expects ", options_.in_channels);
   int n = int(input[0]), c = int(input[1]), h = int(input[2]), w = int(input[3]);
-  Conv2dParams p = options_.pad >= 0
-                       ? conv2d_params_padded(n, c, h, w, options_.out_channels, options_.kernel, options_.stride,
-                                              options_.pad)
-                       : conv2d_params(n, c, h, w, options_.out_channels, options_.kernel, options_.stride,
-                                       options_.padding);
+  Conv2dParams p =
+      options_.pad >= 0
+          ? conv2d_params_padded(n, c, h, w, options_.out_channels, options_.kernel, options_.stride, options_.pad)
+          : conv2d_params(n, c, h, w, options_.out_channels, options_.kernel, options_.stride, options_.padding);
   return {input[0], options_.out_channels, p.out_h, p.out_w};
 }
 
@@ -106,7 +104,8 @@ Variable Dense::forward(const Variable& x) { return dense(x, weight, bias); }
 
 // ---- MaxPool2d
 
-MaxPool2d::MaxPool2d(int kernel, int stride, int pad) : kernel_(kernel), stride_(stride < 0 ? kernel : stride), pad_(pad) {}
+MaxPool2d::MaxPool2d(int kernel, int stride, int pad)
+    : kernel_(kernel), stride_(stride < 0 ? kernel : stride), pad_(pad) {}
 
 Shape MaxPool2d::output_shape(const Shape& input) const {
   expect_rank("MaxPool2d", input, 4, "[N, C, H, W]");

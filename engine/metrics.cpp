@@ -3,8 +3,8 @@
 #include <cmath>
 #include <utility>
 
-#include "engine/dispatch.h"
 #include "base/error.h"
+#include "engine/dispatch.h"
 
 namespace nebula {
 

@@ -2,8 +2,8 @@
 
 #include <cmath>
 
-#include "engine/dispatch.h"
 #include "base/error.h"
+#include "engine/dispatch.h"
 
 namespace nebula {
 
@@ -15,9 +15,8 @@ Tensor like(const Tensor& t) { return Tensor(t.shape(), t.device()); }
 void check_conv_operands(const Variable& x, const Variable& w, const char* what) {
   NEBULA_CHECK(x.value().rank() == 4, "conv2d: input must be [N, C, H, W], got ", to_string(x.shape()));
   NEBULA_CHECK(w.value().rank() == 4, "conv2d: weight must be [K, C, R, S], got ", to_string(w.shape()));
-  NEBULA_CHECK(w.value().dim(1) == x.value().dim(1), "conv2d: input ", to_string(x.shape()), " has ",
-               x.value().dim(1), " channels but weight ", to_string(w.shape()), " expects ", w.value().dim(1), " (",
-               what, ")");
+  NEBULA_CHECK(w.value().dim(1) == x.value().dim(1), "conv2d: input ", to_string(x.shape()), " has ", x.value().dim(1),
+               " channels but weight ", to_string(w.shape()), " expects ", w.value().dim(1), " (", what, ")");
   NEBULA_CHECK(w.value().dim(2) == w.value().dim(3), "conv2d: only square kernels, got ", to_string(w.shape()));
 }
 
@@ -64,9 +63,9 @@ Variable conv2d(const Variable& x, const Variable& w, const Variable& bias, int 
 
 Variable conv2d(const Variable& x, const Variable& w, const Variable& bias, int stride, int pad, bool relu) {
   check_conv_operands(x, w, "explicit padding");
-  return conv2d_impl(x, w, bias,
-                     conv2d_params_padded(dim(x, 0), dim(x, 1), dim(x, 2), dim(x, 3), dim(w, 0), dim(w, 2), stride, pad),
-                     relu);
+  return conv2d_impl(
+      x, w, bias, conv2d_params_padded(dim(x, 0), dim(x, 1), dim(x, 2), dim(x, 3), dim(w, 0), dim(w, 2), stride, pad),
+      relu);
 }
 
 Variable maxpool2d(const Variable& x, int kernel, int stride, int pad) {

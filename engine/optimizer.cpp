@@ -1,7 +1,7 @@
 #include "engine/optimizer.h"
 
-#include "engine/dispatch.h"
 #include "base/error.h"
+#include "engine/dispatch.h"
 
 namespace nebula {
 
@@ -20,9 +20,7 @@ Optimizer::Optimizer(std::vector<ParameterGroup> groups, float lr, std::vector<s
   }
 }
 
-float Optimizer::group_lr(size_t group) const {
-  return groups_.at(group).lr > 0.0f ? groups_[group].lr : lr_;
-}
+float Optimizer::group_lr(size_t group) const { return groups_.at(group).lr > 0.0f ? groups_[group].lr : lr_; }
 
 void Optimizer::set_lr(float lr) {
   NEBULA_CHECK(lr > 0.0f, "optimizer: the learning rate must be positive, got ", lr);
@@ -127,8 +125,7 @@ void Adam::update(float lr, const dispatch::StepValues& on_device,
 Sgd::Sgd(std::vector<ParameterGroup> groups, SgdParams params)
     : Optimizer(std::move(groups), params.lr, {"momentum_buffer"}), params_(params) {}
 
-void Sgd::update(float lr, const dispatch::StepValues& on_device,
-                 const std::vector<dispatch::UpdateTensors>& tensors) {
+void Sgd::update(float lr, const dispatch::StepValues& on_device, const std::vector<dispatch::UpdateTensors>& tensors) {
   SgdParams p = params_;
   p.lr = lr;
   dispatch::sgd_update(p, on_device, tensors);

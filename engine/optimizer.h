@@ -75,7 +75,7 @@ class Optimizer {
   Tensor step_counter_, one_;
   int64_t counter_holds_ = -1;  // the value step_counter_ holds, when known
   std::vector<Tensor> lr_device_;
-  std::vector<float> lr_held_;    // what each of lr_device_ holds
+  std::vector<float> lr_held_;  // what each of lr_device_ holds
 };
 
 class Adamax : public Optimizer {

@@ -53,8 +53,8 @@ void CopyDoneEvent::wait_quietly() const noexcept { cudaEventSynchronize(as_even
 
 void copy_to_device_async(Tensor& dst, const float* pinned_source) {
   NEBULA_CHECK(dst.device() == Device::CUDA, "copy_to_device_async: the destination is not on the GPU");
-  check_device(cudaMemcpyAsync(dst.data(), pinned_source, size_t(dst.numel()) * sizeof(float),
-                               cudaMemcpyHostToDevice, gpu::stream()),
+  check_device(cudaMemcpyAsync(dst.data(), pinned_source, size_t(dst.numel()) * sizeof(float), cudaMemcpyHostToDevice,
+                               gpu::stream()),
                "cudaMemcpyAsync");
 }
 

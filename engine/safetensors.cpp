@@ -67,14 +67,19 @@ void convert(const std::string& dtype, const char* src, int64_t n, float* dst) {
     return;
   }
   for (int64_t i = 0; i < n; ++i) {
-    if (dtype == "F64") dst[i] = float(load<double>(src + 8 * i));
-    else if (dtype == "F16") dst[i] = half_to_float(load<uint16_t>(src + 2 * i));
+    if (dtype == "F64")
+      dst[i] = float(load<double>(src + 8 * i));
+    else if (dtype == "F16")
+      dst[i] = half_to_float(load<uint16_t>(src + 2 * i));
     else if (dtype == "BF16") {
       uint32_t bits = uint32_t(load<uint16_t>(src + 2 * i)) << 16;
       std::memcpy(dst + i, &bits, 4);
-    } else if (dtype == "I64") dst[i] = float(load<int64_t>(src + 8 * i));
-    else if (dtype == "I32") dst[i] = float(load<int32_t>(src + 4 * i));
-    else dst[i] = float(uint8_t(src[i]));  // U8, BOOL
+    } else if (dtype == "I64")
+      dst[i] = float(load<int64_t>(src + 8 * i));
+    else if (dtype == "I32")
+      dst[i] = float(load<int32_t>(src + 4 * i));
+    else
+      dst[i] = float(uint8_t(src[i]));  // U8, BOOL
   }
 }
 
@@ -124,8 +129,8 @@ nlohmann::json parse_header(const std::string& bytes, const std::string& path, u
   *header_len = load<uint64_t>(bytes.data());
   SAFETENSORS_CHECK(*header_len >= 2 && *header_len <= kMaxHeaderBytes, path, "declares a header of ", *header_len,
                     " bytes, not a plausible safetensors header (is it a safetensors file?)");
-  SAFETENSORS_CHECK(*header_len <= size - 8, path, "declares a header of ", *header_len, " bytes but only ",
-                    size - 8, " bytes follow the length (truncated?)");
+  SAFETENSORS_CHECK(*header_len <= size - 8, path, "declares a header of ", *header_len, " bytes but only ", size - 8,
+                    " bytes follow the length (truncated?)");
   const std::string header = bytes.substr(8, *header_len);
   SAFETENSORS_CHECK(header[0] == '{', path, "has a header that does not start with '{' (is it a safetensors file?)");
 
@@ -195,12 +200,12 @@ Parsed read_tensor_entry(const std::string& name, const nlohmann::json& v, uint6
   SAFETENSORS_CHECK(!name.empty(), path, "has a tensor with an empty name");
   SAFETENSORS_CHECK(v.is_object(), path, "tensor '", name, "' is not described by a JSON object");
   for (auto f = v.begin(); f != v.end(); ++f)
-    SAFETENSORS_CHECK(f.key() == "dtype" || f.key() == "shape" || f.key() == "data_offsets", path, "tensor '",
-                      name, "' has an unknown field '", f.key(), "'");
+    SAFETENSORS_CHECK(f.key() == "dtype" || f.key() == "shape" || f.key() == "data_offsets", path, "tensor '", name,
+                      "' has an unknown field '", f.key(), "'");
   SAFETENSORS_CHECK(v.contains("dtype") && v["dtype"].is_string(), path, "tensor '", name, "' has no dtype string");
   SAFETENSORS_CHECK(v.contains("shape") && v["shape"].is_array(), path, "tensor '", name, "' has no shape array");
-  SAFETENSORS_CHECK(v.contains("data_offsets") && v["data_offsets"].is_array() && v["data_offsets"].size() == 2,
-                    path, "tensor '", name, "' has no data_offsets pair [begin, end]");
+  SAFETENSORS_CHECK(v.contains("data_offsets") && v["data_offsets"].is_array() && v["data_offsets"].size() == 2, path,
+                    "tensor '", name, "' has no data_offsets pair [begin, end]");
   Parsed p;
   p.name = name;
   p.dtype = v["dtype"].get<std::string>();
@@ -210,8 +215,8 @@ Parsed read_tensor_entry(const std::string& name, const nlohmann::json& v, uint6
   const uint64_t count = element_count(v["shape"], data_size, path, name, &p.shape);
   p.begin = json_offset(v["data_offsets"][0], path, name);
   p.end = json_offset(v["data_offsets"][1], path, name);
-  SAFETENSORS_CHECK(p.begin <= p.end && p.end <= data_size, path, "tensor '", name, "' has data_offsets [",
-                    p.begin, ", ", p.end, "] outside the ", data_size, " data bytes the file holds (truncated?)");
+  SAFETENSORS_CHECK(p.begin <= p.end && p.end <= data_size, path, "tensor '", name, "' has data_offsets [", p.begin,
+                    ", ", p.end, "] outside the ", data_size, " data bytes the file holds (truncated?)");
   SAFETENSORS_CHECK(p.end - p.begin == count * uint64_t(element), path, "tensor '", name, "' of shape ",
                     shape_text(p.shape), " and dtype ", p.dtype, " needs ", count * uint64_t(element),
                     " bytes but its data_offsets [", p.begin, ", ", p.end, "] span ", p.end - p.begin);
@@ -280,10 +285,9 @@ void write_safetensors(const std::string& path, const std::vector<std::pair<std:
   std::set<std::string> names;
   uint64_t offset = 0;
   for (const auto& [name, tensor] : tensors) {
-    SAFETENSORS_CHECK(!name.empty() && name != "__metadata__", path, "cannot be written: invalid tensor name '",
-                      name, "'");
-    SAFETENSORS_CHECK(names.insert(name).second, path, "cannot be written: the tensor name '", name,
-                      "' is used twice");
+    SAFETENSORS_CHECK(!name.empty() && name != "__metadata__", path, "cannot be written: invalid tensor name '", name,
+                      "'");
+    SAFETENSORS_CHECK(names.insert(name).second, path, "cannot be written: the tensor name '", name, "' is used twice");
     SAFETENSORS_CHECK(tensor.defined(), path, "cannot be written: tensor '", name, "' is undefined");
     const uint64_t bytes = uint64_t(tensor.numel()) * 4;
     header[name] = {{"dtype", "F32"}, {"shape", tensor.shape()}, {"data_offsets", {offset, offset + bytes}}};

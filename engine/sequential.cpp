@@ -65,7 +65,8 @@ Variable Sequential::forward(const Variable& x) {
 std::string Sequential::summary(const Shape& input) const {
   std::ostringstream out;
   Shape shape = input;
-  out << std::left << std::setw(6) << "#" << std::setw(48) << "layer" << "output\n";
+  out << std::left << std::setw(6) << "#" << std::setw(48) << "layer"
+      << "output\n";
   out << std::setw(6) << "" << std::setw(48) << "input" << to_string(shape) << "\n";
   for (const auto& [name, child] : children_) {
     shape = child->output_shape(shape);
@@ -87,8 +88,8 @@ Residual::Residual(ModulePtr body, ModulePtr shortcut, std::string body_name, st
 Shape Residual::output_shape(const Shape& input) const {
   Shape main = body_->output_shape(input);
   Shape side = shortcut_ ? shortcut_->output_shape(input) : input;
-  NEBULA_CHECK(main == side, "Residual: the body gives ", to_string(main), " but the shortcut gives ",
-               to_string(side), " for input ", to_string(input));
+  NEBULA_CHECK(main == side, "Residual: the body gives ", to_string(main), " but the shortcut gives ", to_string(side),
+               " for input ", to_string(input));
   return main;
 }
 

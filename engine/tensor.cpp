@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "engine/dispatch.h"
 #include "base/error.h"
+#include "engine/dispatch.h"
 
 namespace nebula {
 
@@ -36,8 +36,8 @@ Tensor Tensor::full(Shape shape, float value, Device device) {
 }
 
 Tensor Tensor::from_vector(Shape shape, const std::vector<float>& values, Device device) {
-  NEBULA_CHECK(nebula::numel(shape) == static_cast<int64_t>(values.size()), "shape ", to_string(shape),
-               " needs ", nebula::numel(shape), " values, got ", values.size());
+  NEBULA_CHECK(nebula::numel(shape) == static_cast<int64_t>(values.size()), "shape ", to_string(shape), " needs ",
+               nebula::numel(shape), " values, got ", values.size());
   Tensor t(std::move(shape), device);
   copy_bytes(t.data(), device, values.data(), Device::CPU, values.size() * sizeof(float));
   return t;

@@ -114,8 +114,7 @@ StepResult GraphedTrainingStep::run(const Tensor& x, const Tensor& y) {
     warmed_shape_ = Shape();
   }
   if (graph_) {
-    if (x.shape() != graph_->x.shape() || y.shape() != graph_->y.shape())
-      return training_step(net_, optimizer_, x, y);
+    if (x.shape() != graph_->x.shape() || y.shape() != graph_->y.shape()) return training_step(net_, optimizer_, x, y);
   } else if (x.shape() != warmed_shape_) {
     warmed_shape_ = x.shape();
     return training_step(net_, optimizer_, x, y);

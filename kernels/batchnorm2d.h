@@ -23,8 +23,8 @@ struct BatchNormParams {
 
 namespace ref {
 template <typename T>
-void batchnorm2d_forward_train(const BatchNormParams& p, const T* x, const T* gamma, const T* beta, T* y,
-                               T* save_mean, T* save_invstd, T* running_mean, T* running_var);
+void batchnorm2d_forward_train(const BatchNormParams& p, const T* x, const T* gamma, const T* beta, T* y, T* save_mean,
+                               T* save_invstd, T* running_mean, T* running_var);
 template <typename T>
 void batchnorm2d_forward_eval(const BatchNormParams& p, const T* x, const T* gamma, const T* beta,
                               const T* running_mean, const T* running_var, T* y);
@@ -37,21 +37,18 @@ void batchnorm2d_backward(const BatchNormParams& p, bool training, const T* x, c
 // GPU paths: device pointers, work queued on gpu::stream().
 namespace cuda {
 void batchnorm2d_forward_train(const BatchNormParams& p, const float* x, const float* gamma, const float* beta,
-                               float* y, float* save_mean, float* save_invstd, float* running_mean,
-                               float* running_var);
+                               float* y, float* save_mean, float* save_invstd, float* running_mean, float* running_var);
 void batchnorm2d_forward_eval(const BatchNormParams& p, const float* x, const float* gamma, const float* beta,
                               const float* running_mean, const float* running_var, float* y);
-void batchnorm2d_backward(const BatchNormParams& p, bool training, const float* x, const float* dy,
-                          const float* gamma, const float* save_mean, const float* save_invstd, float* dx,
-                          float* dgamma, float* dbeta);
+void batchnorm2d_backward(const BatchNormParams& p, bool training, const float* x, const float* dy, const float* gamma,
+                          const float* save_mean, const float* save_invstd, float* dx, float* dgamma, float* dbeta);
 }  // namespace cuda
 
 // cudnnBatchNormalization* (spatial mode). cuDNN has no eval-mode backward;
 // dispatch sends that case to the native kernel.
 namespace cudnn {
 void batchnorm2d_forward_train(const BatchNormParams& p, const float* x, const float* gamma, const float* beta,
-                               float* y, float* save_mean, float* save_invstd, float* running_mean,
-                               float* running_var);
+                               float* y, float* save_mean, float* save_invstd, float* running_mean, float* running_var);
 void batchnorm2d_forward_eval(const BatchNormParams& p, const float* x, const float* gamma, const float* beta,
                               const float* running_mean, const float* running_var, float* y);
 void batchnorm2d_backward_train(const BatchNormParams& p, const float* x, const float* dy, const float* gamma,

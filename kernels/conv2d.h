@@ -22,11 +22,11 @@ struct Conv2dParams {
 
 // Keras semantics: 'valid' has no padding; 'same' gives ceil(in / stride) outputs,
 // with the odd pixel of padding at the bottom and right, as TensorFlow does.
-Conv2dParams conv2d_params(int batch, int in_channels, int in_h, int in_w, int out_channels, int kernel,
-                           int stride, Padding padding);
+Conv2dParams conv2d_params(int batch, int in_channels, int in_h, int in_w, int out_channels, int kernel, int stride,
+                           Padding padding);
 // PyTorch semantics: the same explicit padding on every side.
-Conv2dParams conv2d_params_padded(int batch, int in_channels, int in_h, int in_w, int out_channels,
-                                  int kernel, int stride, int pad);
+Conv2dParams conv2d_params_padded(int batch, int in_channels, int in_h, int in_w, int out_channels, int kernel,
+                                  int stride, int pad);
 
 namespace ref {
 template <typename T>

@@ -96,7 +96,7 @@ void galaxy_tree_backward(const GalaxyTreeLayout& layout, int64_t rows, const T*
 // GPU path: device pointers, one thread a row, work queued on gpu::stream().
 namespace cuda {
 void galaxy_tree_forward(const GalaxyTreeLayout& layout, int64_t rows, const float* x, float* y);
-void galaxy_tree_backward(const GalaxyTreeLayout& layout, int64_t rows, const float* x, const float* y,
-                          const float* dy, float* dx);
+void galaxy_tree_backward(const GalaxyTreeLayout& layout, int64_t rows, const float* x, const float* y, const float* dy,
+                          float* dx);
 }  // namespace cuda
 }  // namespace nebula

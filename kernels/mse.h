@@ -21,7 +21,7 @@ void add_column_squared_error(int64_t rows, int64_t columns, const float* p, con
 // GPU path: the loss and its upstream gradient stay in device memory, so a
 // training step needs no host synchronisation.
 namespace cuda {
-void mse_forward(int64_t n, const float* p, const float* t, float* loss);                  // loss: 1 value
+void mse_forward(int64_t n, const float* p, const float* t, float* loss);                     // loss: 1 value
 void mse_backward(int64_t n, const float* p, const float* t, const float* dloss, float* dp);  // dloss: 1 value
 // sums[c] = sum_i (p[i,c] - t[i,c])^2 over rows i of [rows, columns]: the RMSE meter's per-batch reduction.
 void column_squared_error(int rows, int columns, const float* p, const float* t, float* sums);

@@ -56,8 +56,7 @@ struct DeviceStepValues {
 namespace cuda {
 void adamax_update(const AdamaxParams& p, int64_t step, DeviceStepValues device, const ParameterSlots* tensors,
                    int count);
-void adam_update(const AdamParams& p, int64_t step, DeviceStepValues device, const ParameterSlots* tensors,
-                 int count);
+void adam_update(const AdamParams& p, int64_t step, DeviceStepValues device, const ParameterSlots* tensors, int count);
 void sgd_update(const SgdParams& p, DeviceStepValues device, const ParameterSlots* tensors, int count);
 }  // namespace cuda
 

@@ -34,7 +34,8 @@ std::vector<std::string> ImportReport::notes() const {
   out.push_back(detail::concat(path, ": loaded ", loaded.size(), " tensors (", format, ")"));
   if (!head_missing.empty())
     out.push_back(detail::concat("head not in the file, trained from its initial values: ", join(head_missing)));
-  if (!unexpected.empty()) out.push_back(detail::concat("in the file but not in the model, ignored: ", join(unexpected)));
+  if (!unexpected.empty())
+    out.push_back(detail::concat("in the file but not in the model, ignored: ", join(unexpected)));
   return out;
 }
 
@@ -107,8 +108,8 @@ ImportReport import_weights(const std::vector<WeightTensor>& tensors, const std:
     const Shape& want = t.destination.shape();
     const Shape& got = it->second->tensor.shape();
     if (want != got) {
-      mismatched.push_back(detail::concat(t.name, " is ", to_string(got), " in the file, ", to_string(want),
-                                          " in the model"));
+      mismatched.push_back(
+          detail::concat(t.name, " is ", to_string(got), " in the file, ", to_string(want), " in the model"));
       continue;
     }
     if (std::string bad = first_non_finite(it->second->tensor); !bad.empty()) {

@@ -33,10 +33,10 @@ struct ImportOptions {
 
 struct ImportReport {
   std::string path;
-  std::string format;                            // "pth" or "safetensors"
-  std::vector<std::string> loaded;               // model keys given the file's values
-  std::vector<std::string> head_missing;         // head keys the file lacks, left as initialised
-  std::vector<std::string> unexpected;           // file keys the model lacks, ignored
+  std::string format;                     // "pth" or "safetensors"
+  std::vector<std::string> loaded;        // model keys given the file's values
+  std::vector<std::string> head_missing;  // head keys the file lacks, left as initialised
+  std::vector<std::string> unexpected;    // file keys the model lacks, ignored
   int ignored_num_batches_tracked = 0;
   // The backbone's parameter names, for an optimizer ParameterGroup with its
   // own learning rate (see backbone_parameters() in model_file.h for the handles).

@@ -37,7 +37,8 @@ void LayerPlan::input(int64_t channels, int64_t height, int64_t width) {
 
 void LayerPlan::output(const Shape& shape) {
   int64_t elements = 0;
-  NEBULA_CHECK(checked_numel(shape, &elements), "the output ", to_string(shape), " has more elements than 64 bits count");
+  NEBULA_CHECK(checked_numel(shape, &elements), "the output ", to_string(shape),
+               " has more elements than 64 bits count");
   activations_ = plus(activations_, elements);
   shape_ = shape;
 }
@@ -70,8 +71,8 @@ int64_t LayerPlan::window(int64_t in, int64_t kernel, int64_t stride, int64_t pa
   }
   pad = std::max<int64_t>(pad, 0);
   int64_t padded = fits_int(plus(in, times(2, pad)), "the padded size");
-  NEBULA_CHECK(kernel <= padded, "the window ", kernel, "x", kernel, " is larger than the input ",
-               to_string(shape_), pad > 0 ? detail::concat(" padded by ", pad) : std::string(" (no padding)"));
+  NEBULA_CHECK(kernel <= padded, "the window ", kernel, "x", kernel, " is larger than the input ", to_string(shape_),
+               pad > 0 ? detail::concat(" padded by ", pad) : std::string(" (no padding)"));
   return (padded - kernel) / stride + 1;
 }
 

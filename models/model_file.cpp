@@ -66,8 +66,7 @@ struct Line {
     const std::string& word = words[i];
     double value = 0.0;
     auto [end, error] = std::from_chars(word.data(), word.data() + word.size(), value);
-    if (error != std::errc() || end != word.data() + word.size())
-      fail(what, " must be a number, got '", word, "'");
+    if (error != std::errc() || end != word.data() + word.size()) fail(what, " must be a number, got '", word, "'");
     return value;
   }
 };
@@ -222,8 +221,8 @@ ModulePtr resnet_stage(bool bottleneck, int in, int width, int blocks, int strid
     stage->add(resnet_block(bottleneck, in, width, b == 0 ? stride : 1));
     in = bottleneck ? 4 * width : width;
   }
-  stage->set_description(detail::concat(blocks, " x ", bottleneck ? "Bottleneck" : "BasicBlock", "(", first_in,
-                                        " -> ", in, ", stride ", stride, ")"));
+  stage->set_description(detail::concat(blocks, " x ", bottleneck ? "Bottleneck" : "BasicBlock", "(", first_in, " -> ",
+                                        in, ", stride ", stride, ")"));
   return stage;
 }
 
@@ -234,7 +233,7 @@ ModulePtr resnet_stage(bool bottleneck, int in, int width, int blocks, int strid
 struct Plan {
   ModelSpec& spec;
   const ModelOutputs& outputs;  // label columns, for 'dense outputs' (and 'galaxytree')
-  int height, width;  // > 0: override the input line's size
+  int height, width;            // > 0: override the input line's size
   LayerPlan layers;
   bool head_seen = false;
 };
@@ -306,7 +305,8 @@ Builder read_batchnorm(const Line&, Options& options, Plan& plan) {
 Builder read_stage(const Line& line, Options& options, Plan& plan) {
   line.need(0, "block type (basic or bottleneck)");
   const std::string& type = line.words[0];
-  if (type != "basic" && type != "bottleneck") line.fail("block type must be 'basic' or 'bottleneck', got '", type, "'");
+  if (type != "basic" && type != "bottleneck")
+    line.fail("block type must be 'basic' or 'bottleneck', got '", type, "'");
   const bool bottleneck = type == "bottleneck";
   const int width = line.integer(1, "channels");
   const int blocks = options.integer("blocks", 1, 1);

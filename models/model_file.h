@@ -45,8 +45,8 @@ struct ModelSpec {
   std::string name;    // "cnn1", or the file's path
   std::string source;  // the model file's text, kept so a checkpoint can rebuild the model
   int channels = 3, height = 0, width = 0;
-  int crop = 0;        // 0: the whole frame
-  int head_layer = -1; // index of the first head layer in the network; -1: no head line
+  int crop = 0;                             // 0: the whole frame
+  int head_layer = -1;                      // index of the first head layer in the network; -1: no head line
   int64_t parameters = 0;                   // trainable, as the shapes give them
   int64_t activation_bytes_per_sample = 0;  // every layer's output for one sample, float32
 };

@@ -16,8 +16,8 @@ constexpr const char* kWhatModelLimits = "the largest model a model file may ask
 ModelLimits model_limits() {
   ModelLimits limits;
   limits.parameters = positive_whole_from_environment(kMaxParametersVariable, limits.parameters, kWhatModelLimits);
-  limits.activation_bytes = positive_whole_from_environment(kMaxActivationBytesVariable, limits.activation_bytes,
-                                                           kWhatModelLimits);
+  limits.activation_bytes =
+      positive_whole_from_environment(kMaxActivationBytesVariable, limits.activation_bytes, kWhatModelLimits);
   return limits;
 }
 

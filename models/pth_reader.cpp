@@ -151,16 +151,26 @@ enum class Kind { None, Bool, Int, String, Tuple, List, Dict, Global, Storage, T
 
 const char* kind_name(Kind k) {
   switch (k) {
-    case Kind::None: return "None";
-    case Kind::Bool: return "bool";
-    case Kind::Int: return "int";
-    case Kind::String: return "str";
-    case Kind::Tuple: return "tuple";
-    case Kind::List: return "list";
-    case Kind::Dict: return "dict";
-    case Kind::Global: return "global";
-    case Kind::Storage: return "storage";
-    case Kind::Tensor: return "tensor";
+    case Kind::None:
+      return "None";
+    case Kind::Bool:
+      return "bool";
+    case Kind::Int:
+      return "int";
+    case Kind::String:
+      return "str";
+    case Kind::Tuple:
+      return "tuple";
+    case Kind::List:
+      return "list";
+    case Kind::Dict:
+      return "dict";
+    case Kind::Global:
+      return "global";
+    case Kind::Storage:
+      return "storage";
+    case Kind::Tensor:
+      return "tensor";
   }
   return "?";
 }
@@ -189,9 +199,9 @@ struct Value {
 // The storage classes a state_dict's tensors live in, and their safetensors dtype names.
 const std::map<std::string, std::string>& storage_types() {
   static const std::map<std::string, std::string> types = {
-      {"torch.FloatStorage", "F32"}, {"torch.DoubleStorage", "F64"}, {"torch.HalfStorage", "F16"},
-      {"torch.BFloat16Storage", "BF16"}, {"torch.LongStorage", "I64"}, {"torch.IntStorage", "I32"},
-      {"torch.ShortStorage", "I16"}, {"torch.CharStorage", "I8"}, {"torch.ByteStorage", "U8"},
+      {"torch.FloatStorage", "F32"},     {"torch.DoubleStorage", "F64"}, {"torch.HalfStorage", "F16"},
+      {"torch.BFloat16Storage", "BF16"}, {"torch.LongStorage", "I64"},   {"torch.IntStorage", "I32"},
+      {"torch.ShortStorage", "I16"},     {"torch.CharStorage", "I8"},    {"torch.ByteStorage", "U8"},
       {"torch.BoolStorage", "BOOL"}};
   return types;
 }
@@ -240,31 +250,69 @@ class Unpickler {
         if (version < 2 || version > 5) error("unsupported pickle protocol ", int(version));
         return true;
       }
-      case 0x95: skip(8); return true;                          // FRAME: a length hint, the bytes follow inline
-      case '}': push(make(Kind::Dict)); return true;            // EMPTY_DICT
-      case ']': push(make(Kind::List)); return true;            // EMPTY_LIST
-      case ')': push(make(Kind::Tuple)); return true;           // EMPTY_TUPLE
-      case 'N': push(make(Kind::None)); return true;            // NONE
-      case 0x88: push(number(Kind::Bool, 1)); return true;      // NEWTRUE
-      case 0x89: push(number(Kind::Bool, 0)); return true;      // NEWFALSE
-      case 'X': push(string(take(u32()))); return true;         // BINUNICODE
-      case 0x8c: push(string(take(u8()))); return true;         // SHORT_BINUNICODE
-      case 'K': push(number(Kind::Int, u8())); return true;     // BININT1
-      case 'M': push(number(Kind::Int, u16())); return true;    // BININT2
-      case 'J': push(number(Kind::Int, static_cast<int32_t>(u32()))); return true;  // BININT
-      case 0x8a: push(number(Kind::Int, long1())); return true;  // LONG1
-      default: return false;
+      case 0x95:
+        skip(8);
+        return true;  // FRAME: a length hint, the bytes follow inline
+      case '}':
+        push(make(Kind::Dict));
+        return true;  // EMPTY_DICT
+      case ']':
+        push(make(Kind::List));
+        return true;  // EMPTY_LIST
+      case ')':
+        push(make(Kind::Tuple));
+        return true;  // EMPTY_TUPLE
+      case 'N':
+        push(make(Kind::None));
+        return true;  // NONE
+      case 0x88:
+        push(number(Kind::Bool, 1));
+        return true;  // NEWTRUE
+      case 0x89:
+        push(number(Kind::Bool, 0));
+        return true;  // NEWFALSE
+      case 'X':
+        push(string(take(u32())));
+        return true;  // BINUNICODE
+      case 0x8c:
+        push(string(take(u8())));
+        return true;  // SHORT_BINUNICODE
+      case 'K':
+        push(number(Kind::Int, u8()));
+        return true;  // BININT1
+      case 'M':
+        push(number(Kind::Int, u16()));
+        return true;  // BININT2
+      case 'J':
+        push(number(Kind::Int, static_cast<int32_t>(u32())));
+        return true;  // BININT
+      case 0x8a:
+        push(number(Kind::Int, long1()));
+        return true;  // LONG1
+      default:
+        return false;
     }
   }
 
   bool memo_op(uint8_t op) {
     switch (op) {
-      case 'q': memo_put(u8()); return true;             // BINPUT
-      case 'r': memo_put(u32()); return true;            // LONG_BINPUT
-      case 0x94: memo_put(memo_.size()); return true;    // MEMOIZE
-      case 'h': push(memo_get(u8())); return true;       // BINGET
-      case 'j': push(memo_get(u32())); return true;      // LONG_BINGET
-      default: return false;
+      case 'q':
+        memo_put(u8());
+        return true;  // BINPUT
+      case 'r':
+        memo_put(u32());
+        return true;  // LONG_BINPUT
+      case 0x94:
+        memo_put(memo_.size());
+        return true;  // MEMOIZE
+      case 'h':
+        push(memo_get(u8()));
+        return true;  // BINGET
+      case 'j':
+        push(memo_get(u32()));
+        return true;  // LONG_BINGET
+      default:
+        return false;
     }
   }
 
@@ -275,8 +323,12 @@ class Unpickler {
         if (marks_.size() > kMaxStack) error("too many nested marks");
         marks_.push_back(stack_.size());
         return true;
-      case 't': push(tuple(pop_mark())); return true;  // TUPLE
-      case 0x85: case 0x86: case 0x87: {               // TUPLE1, TUPLE2, TUPLE3
+      case 't':
+        push(tuple(pop_mark()));
+        return true;  // TUPLE
+      case 0x85:
+      case 0x86:
+      case 0x87: {  // TUPLE1, TUPLE2, TUPLE3
         size_t n = op - 0x84;
         if (stack_.size() < n + base()) error("stack underflow");
         std::vector<Value*> items(stack_.end() - n, stack_.end());
@@ -306,7 +358,8 @@ class Unpickler {
         set_items(dict_top(), items);
         return true;
       }
-      default: return false;
+      default:
+        return false;
     }
   }
 
@@ -325,8 +378,10 @@ class Unpickler {
         push(global(module->text, name->text));
         return true;
       }
-      case 'Q': push(persistent_load(pop())); return true;  // BINPERSID
-      case 'R': {                                           // REDUCE
+      case 'Q':
+        push(persistent_load(pop()));
+        return true;  // BINPERSID
+      case 'R': {     // REDUCE
         Value* args = pop();
         Value* callable = pop();
         push(reduce(callable, args));
@@ -336,10 +391,12 @@ class Unpickler {
         // OrderedDict's instance state: the state_dict's _metadata (module
         // versions), which a weight import has no use for. Only a dict may be built.
         pop();
-        if (top()->kind != Kind::Dict) error("BUILD on a ", kind_name(top()->kind), " (only a dict's state is accepted)");
+        if (top()->kind != Kind::Dict)
+          error("BUILD on a ", kind_name(top()->kind), " (only a dict's state is accepted)");
         return true;
       }
-      default: return false;
+      default:
+        return false;
     }
   }
 
@@ -352,9 +409,7 @@ class Unpickler {
     const char* digits = "0123456789abcdef";
     return {digits[op >> 4], digits[op & 15]};
   }
-  static std::string printable(uint8_t op) {
-    return op >= 0x20 && op < 0x7f ? std::string(" '") + char(op) + "'" : "";
-  }
+  static std::string printable(uint8_t op) { return op >= 0x20 && op < 0x7f ? std::string(" '") + char(op) + "'" : ""; }
 
   void need(size_t n) const {
     if (n > data_.size() - pos_) error("the pickle is truncated");
@@ -452,7 +507,8 @@ class Unpickler {
   Value* global(const std::string& module, const std::string& name) {
     std::string full = module + "." + name;
     if (!allowed_callable(full) && !storage_types().count(full))
-      error("forbidden global ", quote_name(full), ": a state_dict needs only OrderedDict, tensors and storages; refused");
+      error("forbidden global ", quote_name(full),
+            ": a state_dict needs only OrderedDict, tensors and storages; refused");
     Value* v = make(Kind::Global);
     v->text = full;
     return v;
@@ -677,7 +733,8 @@ Tensor materialize(const TensorView& t, const std::string& bytes, int64_t numel)
   float* dst = out.data();
   if (is_contiguous(t)) {
     const char* src = bytes.data() + t.offset * esize;
-    if (dtype == "F32") std::memcpy(dst, src, size_t(numel) * 4);
+    if (dtype == "F32")
+      std::memcpy(dst, src, size_t(numel) * 4);
     else
       for (int64_t i = 0; i < numel; ++i) dst[i] = element(dtype, src + i * esize);
     return out;
@@ -697,7 +754,8 @@ Tensor materialize(const TensorView& t, const std::string& bytes, int64_t numel)
 
 bool is_legacy_pth(const std::string& bytes) {
   // The legacy format opens with the pickled magic number 0x1950a86a20f9469cfc6c.
-  static const unsigned char magic[] = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
+  static const unsigned char magic[] = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c,
+                                        0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
   return bytes.size() >= sizeof(magic) && std::memcmp(bytes.data(), magic, sizeof(magic)) == 0;
 }
 
@@ -747,9 +805,9 @@ const Value& state_dict(const Value* root, const std::string& path) {
 struct PlannedTensor {
   std::string name;
   const Value* tensor = nullptr;
-  std::string entry;    // the storage's archive entry
+  std::string entry;  // the storage's archive entry
   int64_t numel = 0;
-  int same_as = -1;     // an earlier entry with the identical view (tied weights): shared, not copied
+  int same_as = -1;  // an earlier entry with the identical view (tied weights): shared, not copied
 };
 
 // Every tensor's view checked against its storage's real size, on every use
@@ -773,7 +831,8 @@ std::vector<PlannedTensor> plan_tensors(const Value& dict, const ZipArchive& zip
     const Value& storage = *view.storage;
     const std::string& dtype = *storage.dtype;
     PlannedTensor p{k->text, v, prefix + "data/" + storage.text};
-    if (!zip.contains(p.entry)) fail(path, "tensor ", name, " needs storage ", quote_name(p.entry), ", which the archive lacks");
+    if (!zip.contains(p.entry))
+      fail(path, "tensor ", name, " needs storage ", quote_name(p.entry), ", which the archive lacks");
     int64_t want = 0;
     const uint64_t holds = zip.size(p.entry);
     if (!checked_mul(storage.integer, dtype_size(dtype), &want) || holds != uint64_t(want))
@@ -782,9 +841,12 @@ std::vector<PlannedTensor> plan_tensors(const Value& dict, const ZipArchive& zip
     p.numel = view_elements(view, storage.integer, k->text, path);
     int64_t& declared = storage_elements[storage.text];
     declared = std::max(declared, storage.integer);
-    auto [it, fresh] = views.emplace(ViewKey{storage.text, dtype, view.offset, view.sizes, view.strides}, int(plan.size()));
-    if (!fresh) p.same_as = it->second;
-    else expanded += p.numel;  // each term is at most a storage's size, so the sum cannot overflow
+    auto [it, fresh] =
+        views.emplace(ViewKey{storage.text, dtype, view.offset, view.sizes, view.strides}, int(plan.size()));
+    if (!fresh)
+      p.same_as = it->second;
+    else
+      expanded += p.numel;  // each term is at most a storage's size, so the sum cannot overflow
     plan.push_back(std::move(p));
   }
   int64_t budget = 0;
@@ -799,8 +861,9 @@ std::vector<PlannedTensor> plan_tensors(const Value& dict, const ZipArchive& zip
 
 std::vector<PthEntry> parse_pth(const std::string& bytes, const std::string& path) {
   if (is_legacy_pth(bytes))
-    fail(path, "the legacy (before PyTorch 1.6) .pth format is not supported; re-save it with a current PyTorch: "
-               "torch.save(torch.load(f), f)");
+    fail(path,
+         "the legacy (before PyTorch 1.6) .pth format is not supported; re-save it with a current PyTorch: "
+         "torch.save(torch.load(f), f)");
   if (bytes.size() < 4 || bytes.compare(0, 2, "PK") != 0)
     fail(path, "not a PyTorch .pth file (a torch.save file is a zip archive starting 'PK')");
   ZipArchive zip(bytes, path);

@@ -2,8 +2,8 @@
 
 #include <cstdio>
 
-#include "engine/dispatch.h"
 #include "base/error.h"
+#include "engine/dispatch.h"
 
 namespace nebula {
 

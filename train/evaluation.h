@@ -7,8 +7,8 @@
 
 #include "data/dataset.h"
 #include "data/loader.h"
-#include "engine/sequential.h"
 #include "engine/metrics.h"
+#include "engine/sequential.h"
 
 namespace nebula {
 

@@ -84,8 +84,7 @@ void panel(std::ostringstream& svg, double x0, const std::string& title, const s
     for (const EpochRecord& r : h) svg << x(r.epoch) << "," << y(r.*series[s]) << " ";
     svg << "'/>\n";
     for (const EpochRecord& r : h)
-      svg << "<circle cx='" << x(r.epoch) << "' cy='" << y(r.*series[s]) << "' r='2.5' fill='" << colours[s]
-          << "'/>\n";
+      svg << "<circle cx='" << x(r.epoch) << "' cy='" << y(r.*series[s]) << "' r='2.5' fill='" << colours[s] << "'/>\n";
     svg << "<text x='" << x0 + left + plot_w - 8 << "' y='" << top + 16 + 16 * s << "' text-anchor='end' fill='"
         << colours[s] << "' font-size='12'>" << (s == 0 ? "train" : "validation") << "</text>\n";
   }

@@ -34,8 +34,8 @@ constexpr uint64_t kViewSeed = 0x7777;
 Model load_trained_model(const std::string& checkpoint, Device device, RunMetadata* run) {
   SafetensorsFile file = read_safetensors(checkpoint);
   *run = read_run_metadata(file.metadata(), checkpoint);
-  Model model = parse_model(run->model_source, run->model, ModelOutputs(run->columns), run->input_size,
-                            run->input_size);
+  Model model =
+      parse_model(run->model_source, run->model, ModelOutputs(run->columns), run->input_size, run->input_size);
   model.spec.crop = run->crop;
   load_checkpoint(file, *model.network, nullptr);  // checks every tensor against the model
   model.network->eval();

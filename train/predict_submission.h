@@ -23,9 +23,9 @@ struct PredictConfig {
   std::vector<std::string> checkpoints;  // one, or several for an ensemble
   std::string images;                    // folder of <GalaxyID>.jpg
   std::string out = "submission.csv";
-  int tta = 1;                           // views averaged per checkpoint (1: the image alone)
-  std::string labels;                    // when set, the predictions are scored against this label file
-  int workers = 0;                       // 0: every core
+  int tta = 1;         // views averaged per checkpoint (1: the image alone)
+  std::string labels;  // when set, the predictions are scored against this label file
+  int workers = 0;     // 0: every core
   int batch = 100;
   Device device = Device::CPU;
 };
@@ -39,7 +39,7 @@ struct SubmissionScore {
 
 struct PredictResult {
   size_t predictions = 0, columns = 0;
-  size_t skipped = 0;     // broken images, named on stderr, with no row
+  size_t skipped = 0;  // broken images, named on stderr, with no row
   bool scored = false;
   SubmissionScore score;  // when PredictConfig::labels was given
 };

@@ -40,9 +40,8 @@ void ProgressBar::draw(size_t batches_done, size_t images_done, double running_l
   double elapsed = seconds();
   double rate = elapsed > 0 ? images_done / elapsed : 0.0;
   double eta = fraction > 0 ? elapsed * (1.0 - fraction) / fraction : 0.0;
-  std::fprintf(stderr, "%s%s [%s] %zu/%zu  %.0f img/s  ETA %3.0fs  loss %.5f%s", terminal_ ? "\r" : "",
-               label_.c_str(), bar.c_str(), batches_done, total_, rate, eta, running_loss,
-               final_line ? "\n" : "");
+  std::fprintf(stderr, "%s%s [%s] %zu/%zu  %.0f img/s  ETA %3.0fs  loss %.5f%s", terminal_ ? "\r" : "", label_.c_str(),
+               bar.c_str(), batches_done, total_, rate, eta, running_loss, final_line ? "\n" : "");
   std::fflush(stderr);
 }
 

@@ -108,16 +108,17 @@ InterruptedEpoch read_interrupted(const FieldReader& field, size_t columns) {
 }  // namespace
 
 CheckpointMetadata to_checkpoint_metadata(const RunMetadata& run) {
-  CheckpointMetadata out = {{"model", run.model},
-          {"model_source", run.model_source},
-          {"columns", join_commas(run.columns)},
-          {"input_size", std::to_string(run.input_size)},
-          {"crop", std::to_string(run.crop)},
-          {"seed", std::to_string(run.seed)},
-          {"split", run.split},
-          {"augment_render", run.augment_render},
-          {"epoch", std::to_string(run.epoch)},
-          {"best_val_rmse", std::isfinite(run.best_val_rmse) ? exact_text(run.best_val_rmse) : kNoValidationYet}};
+  CheckpointMetadata out = {
+      {"model", run.model},
+      {"model_source", run.model_source},
+      {"columns", join_commas(run.columns)},
+      {"input_size", std::to_string(run.input_size)},
+      {"crop", std::to_string(run.crop)},
+      {"seed", std::to_string(run.seed)},
+      {"split", run.split},
+      {"augment_render", run.augment_render},
+      {"epoch", std::to_string(run.epoch)},
+      {"best_val_rmse", std::isfinite(run.best_val_rmse) ? exact_text(run.best_val_rmse) : kNoValidationYet}};
   add_interrupted(run.interrupted, &out);
   return out;
 }
@@ -142,8 +143,8 @@ RunMetadata read_run_metadata(const CheckpointMetadata& metadata, const std::str
   // Only a run stopped inside its first epoch has no whole epoch and no validation yet.
   const bool first = run.interrupted.batches > 0 && field.text("epoch") == "0";
   run.epoch = first ? 0 : field.whole<int>("epoch", 1, INT_MAX - 1);
-  run.best_val_rmse = first && field.text("best_val_rmse") == kNoValidationYet ? INFINITY
-                                                                                : field.finite("best_val_rmse", 0.0);
+  run.best_val_rmse =
+      first && field.text("best_val_rmse") == kNoValidationYet ? INFINITY : field.finite("best_val_rmse", 0.0);
   return run;
 }
 

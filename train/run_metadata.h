@@ -16,8 +16,8 @@ namespace nebula {
 // so that --resume continues with its next batch and the epoch's figures come
 // out as an uninterrupted run's would.
 struct InterruptedEpoch {
-  size_t batches = 0;                  // steps done; 0: the checkpoint ends a whole epoch
-  double loss_sum = 0;                 // image-weighted sum of the steps' losses
+  size_t batches = 0;   // steps done; 0: the checkpoint ends a whole epoch
+  double loss_sum = 0;  // image-weighted sum of the steps' losses
   size_t images = 0;
   std::vector<double> squared_errors;  // the training RMSE meter's per-column sums
   int64_t samples = 0;
@@ -33,8 +33,8 @@ struct RunMetadata {
   int crop = 0;                      // centre crop before resizing; 0 none
   // How: the seed, the split and the augmentation's render order.
   uint64_t seed = 0;
-  std::string split;                 // "0.8/0.1/0.1 limit 0 seed 3"
-  std::string augment_render;        // "resize-first" or "single-resample"
+  std::string split;           // "0.8/0.1/0.1 limit 0 seed 3"
+  std::string augment_render;  // "resize-first" or "single-resample"
   // How far: the last whole epoch (0 when stopped inside the first), the best
   // validation RMSE so far (infinity before the first validation), and where a
   // stopped epoch stood.

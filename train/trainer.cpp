@@ -141,7 +141,7 @@ struct Job {
   data::LoaderOptions loader_options;
   std::unique_ptr<data::Loader> train_loader, val_loader;
   std::unique_ptr<RunDirectory> dir;
-  RunMetadata run;                  // what the next checkpoint says
+  RunMetadata run;  // what the next checkpoint says
   std::vector<EpochRecord> history;
   StopRequest stop;
 };
@@ -199,10 +199,9 @@ void resume(Job& job) {
   job.run.best_val_rmse = saved.best_val_rmse;
   job.run.interrupted = saved.interrupted;
   std::fprintf(stderr, "resuming %s after epoch %d%s (best validation RMSE %.5f)\n", path.c_str(), saved.epoch,
-               saved.interrupted.batches ? (" and " + std::to_string(saved.interrupted.batches) +
-                                            " batches of the next")
-                                               .c_str()
-                                         : "",
+               saved.interrupted.batches
+                   ? (" and " + std::to_string(saved.interrupted.batches) + " batches of the next").c_str()
+                   : "",
                saved.best_val_rmse);
 }
 
@@ -256,12 +255,13 @@ const char* stop_signal_name(const StopRequest& stop) { return stop.signal_numbe
 // Saves where a stopped epoch stands, so --resume continues with its next batch.
 void save_stopped_epoch(Job& job, int epoch, const EpochTraining& t) {
   LossTracker::Totals totals = t.losses.totals();
-  job.run.interrupted = {totals.batches, totals.loss_sum, totals.images, t.meter.column_squared_errors(),
+  job.run.interrupted = {totals.batches,    totals.loss_sum, totals.images, t.meter.column_squared_errors(),
                          t.meter.samples(), t.seconds};
-  save_checkpoint(job.dir->last_checkpoint(), *job.model.network, job.optimizer.get(),
-                  to_checkpoint_metadata(job.run));
-  std::fprintf(stderr, "\nstopped by %s after batch %zu of epoch %d; saved %s: run the same command with --resume "
-               "to continue\n", stop_signal_name(job.stop), totals.batches, epoch, job.dir->last_checkpoint().c_str());
+  save_checkpoint(job.dir->last_checkpoint(), *job.model.network, job.optimizer.get(), to_checkpoint_metadata(job.run));
+  std::fprintf(stderr,
+               "\nstopped by %s after batch %zu of epoch %d; saved %s: run the same command with --resume "
+               "to continue\n",
+               stop_signal_name(job.stop), totals.batches, epoch, job.dir->last_checkpoint().c_str());
 }
 
 // Validation, the history and curves, and the checkpoints (best when it improved, then last).
@@ -270,8 +270,8 @@ double end_epoch(Job& job, int epoch, const EpochTraining& t) {
   Sequential& net = *job.model.network;
   Evaluation val = evaluate(net, *job.val_loader, epoch);
   size_t images = t.losses.images();
-  EpochRecord record{epoch, t.losses.mean(), t.meter.rmse(), val.loss, val.rmse, t.seconds,
-                     t.seconds > 0 ? images / t.seconds : 0};
+  EpochRecord record{
+      epoch, t.losses.mean(), t.meter.rmse(), val.loss, val.rmse, t.seconds, t.seconds > 0 ? images / t.seconds : 0};
   job.history.push_back(record);
   std::printf("epoch %d/%d  train loss %.5f  RMSE %.5f  |  validation loss %.5f  RMSE %.5f  |  %.1fs, %.0f img/s\n",
               epoch, job.c.epochs, record.train_loss, record.train_rmse, record.val_loss, record.val_rmse, t.seconds,
@@ -365,8 +365,10 @@ TrainResult train(const TrainConfig& c) {
     result.seconds += t.seconds;
     images += t.losses.images();
     if (job->stop.requested() && epoch < c.epochs) {
-      std::fprintf(stderr, "stopped by %s after epoch %d; %s is saved: run the same command with --resume to "
-                   "continue\n", stop_signal_name(job->stop), epoch, job->dir->last_checkpoint().c_str());
+      std::fprintf(stderr,
+                   "stopped by %s after epoch %d; %s is saved: run the same command with --resume to "
+                   "continue\n",
+                   stop_signal_name(job->stop), epoch, job->dir->last_checkpoint().c_str());
       result.stopped_by_signal = true;
       return result;
     }

@@ -13,12 +13,12 @@
 namespace nebula {
 
 struct TrainConfig {
-  std::string data_dir;     // Kaggle layout; or images_dir + labels_path
+  std::string data_dir;  // Kaggle layout; or images_dir + labels_path
   std::string images_dir, labels_path;
   std::string model = "cnn1";
-  std::string weights;      // pretrained backbone (.pth or .safetensors)
+  std::string weights;  // pretrained backbone (.pth or .safetensors)
   bool freeze_backbone = false;
-  float backbone_lr = 0;    // 0: the same as lr
+  float backbone_lr = 0;  // 0: the same as lr
   int epochs = 20;
   int batch = 100;
   float lr = 1e-3f;
@@ -26,18 +26,18 @@ struct TrainConfig {
   int64_t split_seed = -1;  // -1: the same as seed
   size_t limit = 0;
   std::string split = "0.8/0.1/0.1";
-  int input_size = 0;       // 0: the model's
-  int crop = -1;            // -1: the model's; 0: none
+  int input_size = 0;  // 0: the model's
+  int crop = -1;       // -1: the model's; 0: none
   bool augment = true;
   bool resize_first = true;  // augment the resized image, as the study's Keras did; false: one resample
-  int workers = 0;          // 0: every core
+  int workers = 0;           // 0: every core
   bool cache = false;
   std::string device = "auto";
   std::string backend = "native";
-  bool cuda_graph = true;   // on the GPU, replay full-size steps as a captured CUDA graph
+  bool cuda_graph = true;  // on the GPU, replay full-size steps as a captured CUDA graph
   std::string out_dir = "out/run";
   bool resume = false;
-  bool quiet = false;       // no progress bars (tests)
+  bool quiet = false;  // no progress bars (tests)
   // Called after each training step with its epoch and batch index (a test sends
   // itself a signal at an exact step this way; a caller may watch progress).
   std::function<void(int epoch, size_t batch)> after_step;

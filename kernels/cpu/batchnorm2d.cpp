@@ -4,8 +4,8 @@
 // which cancels badly when the mean is large.
 #include "kernels/batchnorm2d.h"
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 
 #include "kernels/cpu/parallel.h"
@@ -32,8 +32,8 @@ void for_channel(const BatchNormParams& p, int c, T* base, F&& f) {
 }  // namespace
 
 template <typename T>
-void batchnorm2d_forward_train(const BatchNormParams& p, const T* x, const T* gamma, const T* beta, T* y,
-                               T* save_mean, T* save_invstd, T* running_mean, T* running_var) {
+void batchnorm2d_forward_train(const BatchNormParams& p, const T* x, const T* gamma, const T* beta, T* y, T* save_mean,
+                               T* save_invstd, T* running_mean, T* running_var) {
   const double M = double(p.batch) * p.spatial;
   for_channels(p, [&](int c) {
     double sum = 0.0;
@@ -103,19 +103,18 @@ void batchnorm2d_backward(const BatchNormParams& p, bool training, const T* x, c
   });
 }
 
-template void batchnorm2d_forward_train<float>(const BatchNormParams&, const float*, const float*, const float*,
-                                               float*, float*, float*, float*, float*);
-template void batchnorm2d_forward_train<double>(const BatchNormParams&, const double*, const double*,
-                                                const double*, double*, double*, double*, double*, double*);
+template void batchnorm2d_forward_train<float>(const BatchNormParams&, const float*, const float*, const float*, float*,
+                                               float*, float*, float*, float*);
+template void batchnorm2d_forward_train<double>(const BatchNormParams&, const double*, const double*, const double*,
+                                                double*, double*, double*, double*, double*);
 template void batchnorm2d_forward_eval<float>(const BatchNormParams&, const float*, const float*, const float*,
                                               const float*, const float*, float*);
-template void batchnorm2d_forward_eval<double>(const BatchNormParams&, const double*, const double*,
-                                               const double*, const double*, const double*, double*);
+template void batchnorm2d_forward_eval<double>(const BatchNormParams&, const double*, const double*, const double*,
+                                               const double*, const double*, double*);
 template void batchnorm2d_backward<float>(const BatchNormParams&, bool, const float*, const float*, const float*,
                                           const float*, const float*, float*, float*, float*);
-template void batchnorm2d_backward<double>(const BatchNormParams&, bool, const double*, const double*,
-                                           const double*, const double*, const double*, double*, double*,
-                                           double*);
+template void batchnorm2d_backward<double>(const BatchNormParams&, bool, const double*, const double*, const double*,
+                                           const double*, const double*, double*, double*, double*);
 
 }  // namespace ref
 }  // namespace nebula

@@ -46,23 +46,22 @@ Extent same_extent(int in, int kernel, int stride) {
 }
 
 void check_common(int batch, int in_channels, int in_h, int in_w, int out_channels, int kernel, int stride) {
-  NEBULA_CHECK(batch > 0 && in_channels > 0 && in_h > 0 && in_w > 0 && out_channels > 0,
-               "conv2d: input [", batch, ", ", in_channels, ", ", in_h, ", ", in_w, "] and ", out_channels,
-               " filters must all be positive");
+  NEBULA_CHECK(batch > 0 && in_channels > 0 && in_h > 0 && in_w > 0 && out_channels > 0, "conv2d: input [", batch, ", ",
+               in_channels, ", ", in_h, ", ", in_w, "] and ", out_channels, " filters must all be positive");
   NEBULA_CHECK(kernel > 0 && stride > 0, "conv2d: kernel ", kernel, " and stride ", stride, " must be positive");
 }
 
 }  // namespace
 
-Conv2dParams conv2d_params(int batch, int in_channels, int in_h, int in_w, int out_channels, int kernel,
-                           int stride, Padding padding) {
+Conv2dParams conv2d_params(int batch, int in_channels, int in_h, int in_w, int out_channels, int kernel, int stride,
+                           Padding padding) {
   check_common(batch, in_channels, in_h, in_w, out_channels, kernel, stride);
   Conv2dParams p;
   p.batch = batch, p.in_channels = in_channels, p.in_h = in_h, p.in_w = in_w;
   p.out_channels = out_channels, p.kernel_h = kernel, p.kernel_w = kernel, p.stride = stride;
   if (padding == Padding::Valid) {
-    NEBULA_CHECK(kernel <= in_h && kernel <= in_w, "conv2d: kernel ", kernel, "x", kernel,
-                 " is larger than the input ", in_h, "x", in_w, " with 'valid' padding");
+    NEBULA_CHECK(kernel <= in_h && kernel <= in_w, "conv2d: kernel ", kernel, "x", kernel, " is larger than the input ",
+                 in_h, "x", in_w, " with 'valid' padding");
     p.out_h = (in_h - kernel) / stride + 1;
     p.out_w = (in_w - kernel) / stride + 1;
   } else {
@@ -77,8 +76,8 @@ Conv2dParams conv2d_params_padded(int batch, int in_channels, int in_h, int in_w
   check_common(batch, in_channels, in_h, in_w, out_channels, kernel, stride);
   NEBULA_CHECK(pad >= 0, "conv2d: padding ", pad, " must not be negative");
   NEBULA_CHECK(kernel <= in_h + 2 * pad && kernel <= in_w + 2 * pad, "conv2d: kernel ", kernel, "x", kernel,
-               " is larger than the padded input ", in_h + 2 * pad, "x", in_w + 2 * pad, " (input ", in_h, "x",
-               in_w, ", padding ", pad, ")");
+               " is larger than the padded input ", in_h + 2 * pad, "x", in_w + 2 * pad, " (input ", in_h, "x", in_w,
+               ", padding ", pad, ")");
   Conv2dParams p;
   p.batch = batch, p.in_channels = in_channels, p.in_h = in_h, p.in_w = in_w;
   p.out_channels = out_channels, p.kernel_h = kernel, p.kernel_w = kernel, p.stride = stride;
@@ -284,8 +283,8 @@ void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const
       const float* xn = x + n * d.in_size;
       float* yn = y + n * d.out_size;
       if (!direct) im2col(p, xn, cols.data());
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d.K, d.P, d.CRS, 1.0f, w, d.CRS,
-                  direct ? xn : cols.data(), d.P, 0.0f, yn, d.P);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d.K, d.P, d.CRS, 1.0f, w, d.CRS, direct ? xn : cols.data(),
+                  d.P, 0.0f, yn, d.P);
       if (bias)
         for (int k = 0; k < d.K; ++k) {
           float* row = yn + k * d.P;
@@ -304,8 +303,8 @@ void conv2d_backward_data(const Conv2dParams& p, const float* dy, const float* w
     for (int64_t n = begin; n < end; ++n) {
       float* dxn = dx + n * d.in_size;
       float* dcol = direct ? dxn : cols.data();
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d.CRS, d.P, d.K, 1.0f, w, d.CRS, dy + n * d.out_size,
-                  d.P, 0.0f, dcol, d.P);
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d.CRS, d.P, d.K, 1.0f, w, d.CRS, dy + n * d.out_size, d.P,
+                  0.0f, dcol, d.P);
       if (!direct) col2im(p, dcol, dxn);
     }
   });
@@ -331,8 +330,8 @@ void conv2d_backward_filter(const Conv2dParams& p, const float* x, const float* 
         const float* xn = x + n * d.in_size;
         const float* dyn = dy + n * d.out_size;
         if (!direct) im2col(p, xn, cols.data());
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d.K, d.CRS, d.P, 1.0f, dyn, d.P,
-                    direct ? xn : cols.data(), d.P, n == first ? 0.0f : 1.0f, cw, d.CRS);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d.K, d.CRS, d.P, 1.0f, dyn, d.P, direct ? xn : cols.data(),
+                    d.P, n == first ? 0.0f : 1.0f, cw, d.CRS);
         if (cb)
           for (int k = 0; k < d.K; ++k) {
             const float* row = dyn + k * d.P;

@@ -5,8 +5,8 @@
 #include "kernels/dropout.h"
 
 #include "base/error.h"
-#include "kernels/cpu/parallel.h"
 #include "base/philox.h"
+#include "kernels/cpu/parallel.h"
 
 namespace nebula {
 namespace ref {

@@ -7,8 +7,8 @@
 namespace nebula {
 
 void validate(const GalaxyTreeLayout& t) {
-  NEBULA_CHECK(t.columns > 0 && t.columns <= kGalaxyTreeMaxColumns, "galaxy tree: ", t.columns,
-               " columns (1 to ", kGalaxyTreeMaxColumns, " allowed)");
+  NEBULA_CHECK(t.columns > 0 && t.columns <= kGalaxyTreeMaxColumns, "galaxy tree: ", t.columns, " columns (1 to ",
+               kGalaxyTreeMaxColumns, " allowed)");
   NEBULA_CHECK(t.questions > 0 && t.questions <= kGalaxyTreeMaxQuestions, "galaxy tree: ", t.questions,
                " questions (1 to ", kGalaxyTreeMaxQuestions, " allowed)");
   int answers[kGalaxyTreeMaxQuestions] = {};
@@ -50,8 +50,8 @@ void galaxy_tree_backward(const GalaxyTreeLayout& t, int64_t rows, const T* x, c
 
 template void galaxy_tree_forward<float>(const GalaxyTreeLayout&, int64_t, const float*, float*);
 template void galaxy_tree_forward<double>(const GalaxyTreeLayout&, int64_t, const double*, double*);
-template void galaxy_tree_backward<float>(const GalaxyTreeLayout&, int64_t, const float*, const float*,
-                                          const float*, float*);
+template void galaxy_tree_backward<float>(const GalaxyTreeLayout&, int64_t, const float*, const float*, const float*,
+                                          float*);
 template void galaxy_tree_backward<double>(const GalaxyTreeLayout&, int64_t, const double*, const double*,
                                            const double*, double*);
 

@@ -15,10 +15,9 @@
 namespace nebula {
 
 Pool2dParams pool2d_params(int batch, int channels, int in_h, int in_w, int kernel, int stride, int pad) {
-  NEBULA_CHECK(batch > 0 && channels > 0 && in_h > 0 && in_w > 0, "maxpool2d: input [", batch, ", ", channels,
-               ", ", in_h, ", ", in_w, "] must have positive sizes");
-  NEBULA_CHECK(kernel > 0 && stride > 0, "maxpool2d: kernel ", kernel, " and stride ", stride,
-               " must be positive");
+  NEBULA_CHECK(batch > 0 && channels > 0 && in_h > 0 && in_w > 0, "maxpool2d: input [", batch, ", ", channels, ", ",
+               in_h, ", ", in_w, "] must have positive sizes");
+  NEBULA_CHECK(kernel > 0 && stride > 0, "maxpool2d: kernel ", kernel, " and stride ", stride, " must be positive");
   // PyTorch's rule; it also guarantees every window holds at least one real pixel.
   NEBULA_CHECK(pad >= 0 && pad <= kernel / 2, "maxpool2d: padding ", pad, " must be in [0, kernel/2] for kernel ",
                kernel);
@@ -37,8 +36,8 @@ namespace ref {
 namespace {
 
 // One tap (row h, column offset s) for windows [lo, hi): keep the larger value and
-// where it came from. Loads are unconditional so the loop vectorizes; a strict > keeps the first of ties. Stride is a compile-time 2 for
-// the common 2x2/2 pooling (a constant stride lets SSE vectorize the loads).
+// where it came from. Loads are unconditional so the loop vectorizes; a strict > keeps the first of ties. Stride is a
+// compile-time 2 for the common 2x2/2 pooling (a constant stride lets SSE vectorize the loads).
 template <typename T, typename Stride>
 void scan_tap(const T* plane, int32_t base, int lo, int hi, Stride stride, T* best, int32_t* at) {
   for (int j = lo; j < hi; ++j) {

@@ -15,8 +15,7 @@ constexpr int kThreads = 256;
 
 __global__ void relu_forward_kernel(int64_t n, const float* x, float* y) {
   const int64_t stride = int64_t(gridDim.x) * blockDim.x;
-  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride)
-    y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
 
 __global__ void relu_backward_kernel(int64_t n, const float* y, const float* dy, float* dx) {

@@ -41,8 +41,8 @@ class CachingAllocator {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (void* ptr = allocate_locked(size, /*last_try=*/false)) return ptr;
-      NEBULA_CHECK(active_pool_ == 0, "out of GPU memory while capturing the training step (", bytes,
-                   " bytes more; ", stats_.bytes_reserved, " reserved): the capture is abandoned");
+      NEBULA_CHECK(active_pool_ == 0, "out of GPU memory while capturing the training step (", bytes, " bytes more; ",
+                   stats_.bytes_reserved, " reserved): the capture is abandoned");
     }
     // Out of memory outside a capture: let the holders of reserved memory give it up.
     std::vector<std::function<bool()>> handlers;
@@ -144,8 +144,8 @@ class CachingAllocator {
     }
     if (!ptr) {
       NEBULA_CHECK(!last_try, "out of GPU memory: ", size, " bytes more (", stats_.bytes_in_use, " bytes in use, ",
-                   stats_.bytes_reserved, " reserved", limit_ ? detail::concat(", NEBULA_GPU_MEMORY_LIMIT ", limit_)
-                                                                : std::string(), ")");
+                   stats_.bytes_reserved, " reserved",
+                   limit_ ? detail::concat(", NEBULA_GPU_MEMORY_LIMIT ", limit_) : std::string(), ")");
       return nullptr;
     }
     if (active_pool_) owner_[ptr] = active_pool_;

@@ -138,22 +138,21 @@ __global__ void batchnorm2d_forward_apply_kernel(BatchNormParams p, Chunks chunk
 }
 
 __global__ void batchnorm2d_forward_eval_kernel(BatchNormParams p, Chunks chunks, const float* x, const float* gamma,
-                                                const float* beta, const float* running_mean,
-                                                const float* running_var, float* y) {
+                                                const float* beta, const float* running_mean, const float* running_var,
+                                                float* y) {
   const int c = blockIdx.x;
   // The reference's arithmetic and types exactly (its mean * gamma is a float
   // product), unfused, so eval output matches it bit for bit.
   const double invstd = 1.0 / sqrt(double(running_var[c]) + p.eps);
   const float scale = static_cast<float>(__dmul_rn(gamma[c], invstd));
-  const float shift =
-      static_cast<float>(__dsub_rn(beta[c], __dmul_rn(__fmul_rn(running_mean[c], gamma[c]), invstd)));
+  const float shift = static_cast<float>(__dsub_rn(beta[c], __dmul_rn(__fmul_rn(running_mean[c], gamma[c]), invstd)));
   for_chunk(p, chunks, [&](int64_t at) { y[at] = __fadd_rn(__fmul_rn(x[at], scale), shift); });
 }
 
 // Per chunk: sum g and sum g xhat.
-__global__ void batchnorm2d_backward_partial_kernel(BatchNormParams p, Chunks chunks, const float* x,
-                                                    const float* dy, const float* save_mean,
-                                                    const float* save_invstd, double* sums_g, double* sums_g_xhat) {
+__global__ void batchnorm2d_backward_partial_kernel(BatchNormParams p, Chunks chunks, const float* x, const float* dy,
+                                                    const float* save_mean, const float* save_invstd, double* sums_g,
+                                                    double* sums_g_xhat) {
   const int c = blockIdx.x, b = blockIdx.y;
   const double mean = save_mean[c], invstd = save_invstd[c];
   double sum_g = 0.0, sum_g_xhat = 0.0;
@@ -172,10 +171,9 @@ __global__ void batchnorm2d_backward_partial_kernel(BatchNormParams p, Chunks ch
 // A thread per channel: dbeta, dgamma, and dx = a g + b x + d as the reference
 // forms it (train: gamma invstd / M (M g - dbeta - xhat dgamma); eval: a g).
 __global__ void batchnorm2d_backward_finish_kernel(BatchNormParams p, Chunks chunks, bool training,
-                                                   const double* sums_g, const double* sums_g_xhat,
-                                                   const float* gamma, const float* save_mean,
-                                                   const float* save_invstd, float* dgamma, float* dbeta,
-                                                   double* coefficients) {
+                                                   const double* sums_g, const double* sums_g_xhat, const float* gamma,
+                                                   const float* save_mean, const float* save_invstd, float* dgamma,
+                                                   float* dbeta, double* coefficients) {
   const int c = blockIdx.x * blockDim.x + threadIdx.x;
   if (c >= p.channels) return;
   const double M = double(chunks.values);
@@ -203,8 +201,8 @@ __global__ void batchnorm2d_backward_apply_kernel(BatchNormParams p, Chunks chun
 }
 
 void check_sizes(const BatchNormParams& p, const char* pass) {
-  NEBULA_CHECK(p.batch > 0 && p.channels > 0 && p.spatial > 0, "batchnorm2d ", pass, ": batch ", p.batch,
-               ", channels ", p.channels, ", spatial ", p.spatial, " must be positive");
+  NEBULA_CHECK(p.batch > 0 && p.channels > 0 && p.spatial > 0, "batchnorm2d ", pass, ": batch ", p.batch, ", channels ",
+               p.channels, ", spatial ", p.spatial, " must be positive");
 }
 
 dim3 grid_for(const BatchNormParams& p, const Chunks& chunks) { return dim3(p.channels, chunks.count); }
@@ -225,14 +223,12 @@ void batchnorm2d_forward_train(const BatchNormParams& p, const float* x, const f
   double* m2s = sums + partials;
   float* scale_shift = reinterpret_cast<float*>(m2s + partials);
   batchnorm2d_forward_partial_kernel<<<grid_for(p, chunks), kThreads, 0, gpu::stream()>>>(p, chunks, x, sums, m2s);
-  NEBULA_CUDA_CHECK_LAUNCH("batchnorm2d forward (train, statistics) N=", p.batch, " C=", p.channels,
-                           " HW=", p.spatial);
+  NEBULA_CUDA_CHECK_LAUNCH("batchnorm2d forward (train, statistics) N=", p.batch, " C=", p.channels, " HW=", p.spatial);
   batchnorm2d_forward_finish_kernel<<<finish_blocks(p), kFinishThreads, 0, gpu::stream()>>>(
       p, chunks, sums, m2s, gamma, beta, save_mean, save_invstd, running_mean, running_var, scale_shift);
   NEBULA_CUDA_CHECK_LAUNCH("batchnorm2d forward (train, per channel) N=", p.batch, " C=", p.channels,
                            " HW=", p.spatial);
-  batchnorm2d_forward_apply_kernel<<<grid_for(p, chunks), kThreads, 0, gpu::stream()>>>(p, chunks, x, scale_shift,
-                                                                                        y);
+  batchnorm2d_forward_apply_kernel<<<grid_for(p, chunks), kThreads, 0, gpu::stream()>>>(p, chunks, x, scale_shift, y);
   NEBULA_CUDA_CHECK_LAUNCH("batchnorm2d forward (train, output) N=", p.batch, " C=", p.channels, " HW=", p.spatial);
   gpu::device_release(sums, bytes);  // stream-ordered: safe once the kernels are queued
 }
@@ -241,14 +237,13 @@ void batchnorm2d_forward_eval(const BatchNormParams& p, const float* x, const fl
                               const float* running_mean, const float* running_var, float* y) {
   check_sizes(p, "forward (eval)");
   const Chunks chunks = chunks_for(p);
-  batchnorm2d_forward_eval_kernel<<<grid_for(p, chunks), kThreads, 0, gpu::stream()>>>(
-      p, chunks, x, gamma, beta, running_mean, running_var, y);
+  batchnorm2d_forward_eval_kernel<<<grid_for(p, chunks), kThreads, 0, gpu::stream()>>>(p, chunks, x, gamma, beta,
+                                                                                       running_mean, running_var, y);
   NEBULA_CUDA_CHECK_LAUNCH("batchnorm2d forward (eval) N=", p.batch, " C=", p.channels, " HW=", p.spatial);
 }
 
-void batchnorm2d_backward(const BatchNormParams& p, bool training, const float* x, const float* dy,
-                          const float* gamma, const float* save_mean, const float* save_invstd, float* dx,
-                          float* dgamma, float* dbeta) {
+void batchnorm2d_backward(const BatchNormParams& p, bool training, const float* x, const float* dy, const float* gamma,
+                          const float* save_mean, const float* save_invstd, float* dx, float* dgamma, float* dbeta) {
   check_sizes(p, "backward");
   const Chunks chunks = chunks_for(p);
   const int64_t partials = int64_t(p.channels) * chunks.count;
@@ -263,8 +258,8 @@ void batchnorm2d_backward(const BatchNormParams& p, bool training, const float* 
   batchnorm2d_backward_finish_kernel<<<finish_blocks(p), kFinishThreads, 0, gpu::stream()>>>(
       p, chunks, training, sums_g, sums_g_xhat, gamma, save_mean, save_invstd, dgamma, dbeta, coefficients);
   NEBULA_CUDA_CHECK_LAUNCH("batchnorm2d backward (per channel) N=", p.batch, " C=", p.channels, " HW=", p.spatial);
-  batchnorm2d_backward_apply_kernel<<<grid_for(p, chunks), kThreads, 0, gpu::stream()>>>(p, chunks, x, dy,
-                                                                                         coefficients, dx);
+  batchnorm2d_backward_apply_kernel<<<grid_for(p, chunks), kThreads, 0, gpu::stream()>>>(p, chunks, x, dy, coefficients,
+                                                                                         dx);
   NEBULA_CUDA_CHECK_LAUNCH("batchnorm2d backward (dx) N=", p.batch, " C=", p.channels, " HW=", p.spatial);
   gpu::device_release(sums_g, bytes);
 }

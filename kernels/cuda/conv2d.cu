@@ -259,7 +259,7 @@ __global__ void __launch_bounds__(Tile::threads, Tile::min_blocks)
   prob.c.image_size = p.in_channels * prob.c.channel_size;
   prob.c.ph = f.ph, prob.c.pw = f.pw, prob.c.stride = p.stride, prob.c.in_w = p.in_w;
   gpu::gemm_block<Tile, false>(prob, m_size, args.n, m0, blockIdx.y * Tile::BN, k_begin, k_end,
-                        args.out + split * args.split_stride, nullptr, false, nullptr);
+                               args.out + split * args.split_stride, nullptr, false, nullptr);
 }
 
 template <class Tile>
@@ -269,17 +269,15 @@ __global__ void __launch_bounds__(Tile::threads, Tile::min_blocks)
 }
 
 std::string describe(const Conv2dParams& p) {
-  return detail::concat("x [", p.batch, ", ", p.in_channels, ", ", p.in_h, ", ", p.in_w, "], w [", p.out_channels,
-                        ", ", p.in_channels, ", ", p.kernel_h, ", ", p.kernel_w, "], stride ", p.stride, ", pad (",
-                        p.pad_top, ", ", p.pad_left, ") -> y [", p.batch, ", ", p.out_channels, ", ", p.out_h, ", ",
-                        p.out_w, "]");
+  return detail::concat("x [", p.batch, ", ", p.in_channels, ", ", p.in_h, ", ", p.in_w, "], w [", p.out_channels, ", ",
+                        p.in_channels, ", ", p.kernel_h, ", ", p.kernel_w, "], stride ", p.stride, ", pad (", p.pad_top,
+                        ", ", p.pad_left, ") -> y [", p.batch, ", ", p.out_channels, ", ", p.out_h, ", ", p.out_w, "]");
 }
 
 // The kernels index within one image, one filter bank and along M in int.
 void check(const Conv2dParams& p, const char* pass) {
-  NEBULA_CHECK(p.batch > 0 && p.in_channels > 0 && p.in_h > 0 && p.in_w > 0 && p.out_channels > 0 &&
-                   p.kernel_h > 0 && p.kernel_w > 0 && p.out_h > 0 && p.out_w > 0 && p.stride > 0 &&
-                   p.pad_top >= 0 && p.pad_left >= 0,
+  NEBULA_CHECK(p.batch > 0 && p.in_channels > 0 && p.in_h > 0 && p.in_w > 0 && p.out_channels > 0 && p.kernel_h > 0 &&
+                   p.kernel_w > 0 && p.out_h > 0 && p.out_w > 0 && p.stride > 0 && p.pad_top >= 0 && p.pad_left >= 0,
                "conv2d ", pass, ": invalid shape ", describe(p));
   constexpr int64_t int_max = std::numeric_limits<int>::max();
   const int64_t in_pixels = int64_t(p.in_h) * p.in_w, out_pixels = int64_t(p.out_h) * p.out_w;

@@ -62,8 +62,8 @@ GemmPlan plan_gemm(int64_t m, int64_t n, int64_t k, int groups) {
       {TileShape::t64x128, 64, 128, 0.90, 0.50, 2},   {TileShape::t64x64, 64, 64, 0.75, 0.50, 3},
       {TileShape::t128x32, 128, 32, 0.75, 0.30, 4},   {TileShape::t32x32, 32, 32, 0.45, 0.15, 8},
   };
-  static const int split_options[] = {1,  2,  3,  4,   6,   8,   12,  16,  24,   32,   48,  64,
-                                      96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048};
+  static const int split_options[] = {1,  2,  3,   4,   6,   8,   12,  16,  24,   32,   48,
+                                      64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048};
   constexpr double sms = 132, fma_per_second = 2.2e11 /* per SM */, bytes_per_second = 2.5e12, launch = 2e-6;
   constexpr int64_t max_scratch = int64_t(1) << 27;  // floats
   constexpr int overhead_k = 32;                     // prologue and epilogue, in reduction steps
@@ -121,8 +121,8 @@ GemmLaunch::~GemmLaunch() {
 dim3 GemmLaunch::grid() const {
   // CUDA caps gridDim.y and gridDim.z at 65535 (x at 2^31 - 1).
   const int64_t rows = ceil_div(args_.n, plan_.bn), layers = int64_t(groups_) * plan_.splits;
-  NEBULA_CHECK(rows <= 65535 && layers <= 65535, "GEMM ", args_.m, " x ", args_.n, ": the grid needs ", rows,
-               " x ", layers, " blocks in y x z, over CUDA's limit of 65535 each");
+  NEBULA_CHECK(rows <= 65535 && layers <= 65535, "GEMM ", args_.m, " x ", args_.n, ": the grid needs ", rows, " x ",
+               layers, " blocks in y x z, over CUDA's limit of 65535 each");
   return dim3(static_cast<unsigned>(ceil_div(args_.m, plan_.bm)), static_cast<unsigned>(ceil_div(args_.n, plan_.bn)),
               static_cast<unsigned>(groups_ * plan_.splits));
 }

@@ -6,8 +6,8 @@
 #include "kernels/dropout.h"
 
 #include "base/error.h"
-#include "kernels/cuda/runtime.h"
 #include "base/philox.h"
+#include "kernels/cuda/runtime.h"
 
 namespace nebula {
 namespace cuda {
@@ -46,8 +46,8 @@ void dropout_forward(int64_t n, float rate, uint64_t seed, uint64_t offset, cons
                      const float* x, float* y) {
   const float scale = keep_scale(rate);
   if (n <= 0) return;
-  dropout_forward_kernel<<<gpu::blocks_for(n, kThreads), kThreads, 0, gpu::stream()>>>(
-      n, rate, scale, seed, offset, offset_device, x, y);
+  dropout_forward_kernel<<<gpu::blocks_for(n, kThreads), kThreads, 0, gpu::stream()>>>(n, rate, scale, seed, offset,
+                                                                                       offset_device, x, y);
   NEBULA_CUDA_CHECK_LAUNCH("dropout forward n=", n, " rate=", rate);
 }
 
@@ -55,8 +55,8 @@ void dropout_backward(int64_t n, float rate, uint64_t seed, uint64_t offset, con
                       const float* dy, float* dx) {
   const float scale = keep_scale(rate);
   if (n <= 0) return;
-  dropout_backward_kernel<<<gpu::blocks_for(n, kThreads), kThreads, 0, gpu::stream()>>>(
-      n, rate, scale, seed, offset, offset_device, dy, dx);
+  dropout_backward_kernel<<<gpu::blocks_for(n, kThreads), kThreads, 0, gpu::stream()>>>(n, rate, scale, seed, offset,
+                                                                                        offset_device, dy, dx);
   NEBULA_CUDA_CHECK_LAUNCH("dropout backward n=", n, " rate=", rate);
 }
 

@@ -36,11 +36,11 @@ void galaxy_tree_forward(const GalaxyTreeLayout& layout, int64_t rows, const flo
   NEBULA_CUDA_CHECK_LAUNCH("galaxy tree forward rows=", rows);
 }
 
-void galaxy_tree_backward(const GalaxyTreeLayout& layout, int64_t rows, const float* x, const float* y,
-                          const float* dy, float* dx) {
+void galaxy_tree_backward(const GalaxyTreeLayout& layout, int64_t rows, const float* x, const float* y, const float* dy,
+                          float* dx) {
   if (rows <= 0) return;
-  galaxy_tree_backward_kernel<<<gpu::blocks_for(rows, kThreads), kThreads, 0, gpu::stream()>>>(layout, rows, x, y,
-                                                                                              dy, dx);
+  galaxy_tree_backward_kernel<<<gpu::blocks_for(rows, kThreads), kThreads, 0, gpu::stream()>>>(layout, rows, x, y, dy,
+                                                                                               dx);
   NEBULA_CUDA_CHECK_LAUNCH("galaxy tree backward rows=", rows);
 }
 

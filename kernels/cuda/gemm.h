@@ -83,12 +83,24 @@ using Tile32x32 = GemmTile<32, 32, 4, 4, 8>;
 template <class F>
 void with_tile(TileShape shape, F&& f) {
   switch (shape) {
-    case TileShape::t128x128: f(Tile128x128{}); break;
-    case TileShape::t128x64: f(Tile128x64{}); break;
-    case TileShape::t64x128: f(Tile64x128{}); break;
-    case TileShape::t64x64: f(Tile64x64{}); break;
-    case TileShape::t128x32: f(Tile128x32{}); break;
-    case TileShape::t32x32: f(Tile32x32{}); break;
+    case TileShape::t128x128:
+      f(Tile128x128{});
+      break;
+    case TileShape::t128x64:
+      f(Tile128x64{});
+      break;
+    case TileShape::t64x128:
+      f(Tile64x128{});
+      break;
+    case TileShape::t64x64:
+      f(Tile64x64{});
+      break;
+    case TileShape::t128x32:
+      f(Tile128x32{});
+      break;
+    case TileShape::t32x32:
+      f(Tile32x32{});
+      break;
   }
 }
 
@@ -388,8 +400,8 @@ __device__ __forceinline__ void gemm_kernel_body(const Problem& prob, const Gemm
   const int k_end = args.k - k_begin < args.k_chunk ? args.k : k_begin + args.k_chunk;
   const int64_t offset = split * args.split_stride;
   gemm_block<Tile, ColumnSums>(prob, args.m, args.n, blockIdx.x * Tile::BM, blockIdx.y * Tile::BN, k_begin, k_end,
-                   args.out + offset, split == 0 ? args.bias : nullptr, args.relu,
-                   args.colsum ? args.colsum + offset : nullptr);
+                               args.out + offset, split == 0 ? args.bias : nullptr, args.relu,
+                               args.colsum ? args.colsum + offset : nullptr);
 }
 
 }  // namespace gpu

@@ -79,16 +79,16 @@ void maxpool2d_forward(const Pool2dParams& p, const float* x, float* y) {
   const int64_t total = int64_t(p.batch) * p.channels * p.out_h * p.out_w;
   if (total <= 0) return;
   maxpool2d_forward_kernel<<<gpu::blocks_for(total, kThreads), kThreads, 0, gpu::stream()>>>(p, x, y);
-  NEBULA_CUDA_CHECK_LAUNCH("maxpool2d forward [", p.batch, ", ", p.channels, ", ", p.in_h, ", ", p.in_w,
-                           "] kernel ", p.kernel, " stride ", p.stride, " pad ", p.pad);
+  NEBULA_CUDA_CHECK_LAUNCH("maxpool2d forward [", p.batch, ", ", p.channels, ", ", p.in_h, ", ", p.in_w, "] kernel ",
+                           p.kernel, " stride ", p.stride, " pad ", p.pad);
 }
 
 void maxpool2d_backward(const Pool2dParams& p, const float* x, const float* dy, float* dx) {
   const int64_t total = int64_t(p.batch) * p.channels * p.in_h * p.in_w;
   if (total <= 0) return;
   maxpool2d_backward_kernel<<<gpu::blocks_for(total, kThreads), kThreads, 0, gpu::stream()>>>(p, x, dy, dx);
-  NEBULA_CUDA_CHECK_LAUNCH("maxpool2d backward [", p.batch, ", ", p.channels, ", ", p.in_h, ", ", p.in_w,
-                           "] kernel ", p.kernel, " stride ", p.stride, " pad ", p.pad);
+  NEBULA_CUDA_CHECK_LAUNCH("maxpool2d backward [", p.batch, ", ", p.channels, ", ", p.in_h, ", ", p.in_w, "] kernel ",
+                           p.kernel, " stride ", p.stride, " pad ", p.pad);
 }
 
 }  // namespace cuda

@@ -187,8 +187,7 @@ void adamax_update(const AdamaxParams& p, int64_t step, DeviceStepValues device,
   });
 }
 
-void adam_update(const AdamParams& p, int64_t step, DeviceStepValues device, const ParameterSlots* tensors,
-                 int count) {
+void adam_update(const AdamParams& p, int64_t step, DeviceStepValues device, const ParameterSlots* tensors, int count) {
   AdamConstants k;
   k.bias1 = static_cast<float>(bias_correction(p.beta1, double(step)));
   k.bias2 = static_cast<float>(bias_correction(p.beta2, double(step)));

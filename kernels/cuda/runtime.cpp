@@ -17,7 +17,8 @@ cudaStream_t stream() {
 
 void fail(cudaError_t status, const char* call, const std::string& context, const char* file, int line) {
   cudaGetLastError();  // clear a non-sticky error so the next call starts clean
-  throw Error(detail::located(detail::concat(context, ": ", call, " failed: ", cudaGetErrorString(status)), file, line));
+  throw Error(
+      detail::located(detail::concat(context, ": ", call, " failed: ", cudaGetErrorString(status)), file, line));
 }
 
 int blocks_for(int64_t n, int threads) {

@@ -26,10 +26,10 @@ int blocks_for(int64_t n, int threads);
 
 // NEBULA_CUDA_CHECK(call, context parts...): every CUDA runtime call goes
 // through it. The context is only formatted when the call failed.
-#define NEBULA_CUDA_CHECK(call, ...)                                                                    \
-  do {                                                                                                 \
-    cudaError_t nebula_status_ = (call);                                                               \
-    if (nebula_status_ != cudaSuccess)                                                                 \
+#define NEBULA_CUDA_CHECK(call, ...)                                                                         \
+  do {                                                                                                       \
+    cudaError_t nebula_status_ = (call);                                                                     \
+    if (nebula_status_ != cudaSuccess)                                                                       \
       ::nebula::gpu::fail(nebula_status_, #call, ::nebula::detail::concat(__VA_ARGS__), __FILE__, __LINE__); \
   } while (0)
 // After a kernel launch: a bad configuration shows up here, naming the op.

@@ -73,8 +73,10 @@ bool transform_based(cudnnConvolutionBwdFilterAlgo_t algo) {
 void warn_nondeterministic(const char* pass) {
   static std::once_flag once;
   std::call_once(once, [pass] {
-    std::fprintf(stderr, "warning: cuDNN has no deterministic conv2d %s algorithm for a shape here; "
-                 "using a non-deterministic one (runs may differ in the last bits)\n", pass);
+    std::fprintf(stderr,
+                 "warning: cuDNN has no deterministic conv2d %s algorithm for a shape here; "
+                 "using a non-deterministic one (runs may differ in the last bits)\n",
+                 pass);
   });
 }
 

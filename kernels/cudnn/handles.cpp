@@ -47,9 +47,9 @@ void cudnn_fail(cudnnStatus_t status, const char* call, const std::string& conte
 }
 
 void cublas_fail(cublasStatus_t status, const char* call, const std::string& context, const char* file, int line) {
-  throw Error(detail::located(
-      detail::concat(context, ": ", call, " failed: ", cublasGetStatusName(status), " (", cublasGetStatusString(status), ")"),
-      file, line));
+  throw Error(detail::located(detail::concat(context, ": ", call, " failed: ", cublasGetStatusName(status), " (",
+                                             cublasGetStatusString(status), ")"),
+                              file, line));
 }
 
 }  // namespace gpu

@@ -4,15 +4,15 @@
 // predict refuses bad arguments.
 #include <gtest/gtest.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <cstdio>
+#include <cstdlib>
 
 #include "data/image_io.h"
-#include "tests/data/data_test_util.h"
 #include "tests/app_path.h"
+#include "tests/data/data_test_util.h"
 
 namespace nebula::data {
 namespace {
@@ -53,8 +53,8 @@ TEST(DataApps, MakeCheckAndPreview) {
   EXPECT_NE(checked.output.find("broken: GalaxyID 100004 (" + image + "): not a JPEG or PNG file"), std::string::npos)
       << checked.output;
 
-  Outcome previewed = run(nebula::test::app_path(PREVIEW) + " --data " + dir.path() + " --crop 250 --count 2 --augmented 3 --out " +
-                      dir.file("preview.png"));
+  Outcome previewed = run(nebula::test::app_path(PREVIEW) + " --data " + dir.path() +
+                          " --crop 250 --count 2 --augmented 3 --out " + dir.file("preview.png"));
   ASSERT_EQ(previewed.status, 0) << previewed.output;
   std::vector<uint8_t> png;
   std::string error;

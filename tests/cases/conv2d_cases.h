@@ -66,10 +66,10 @@ inline std::vector<Conv2dCase> conv2d_model_cases(int n) {
       {"cnn1_conv2", conv2d_params(n, 32, 49, 49, 64, 3, 1, valid)},
       {"cnn1_conv3", conv2d_params(n, 64, 23, 23, 128, 3, 1, valid)},
       {"cnn1_conv4", conv2d_params(n, 128, 10, 10, 128, 3, 1, valid)},
-      {"rn50_conv1", conv2d_params_padded(n, 3, 70, 70, 64, 7, 2, 3), false},          // 70 -> 35
-      {"rn50_layer1_1x1a", conv2d_params_padded(n, 64, 18, 18, 64, 1, 1, 0), false},   // layer1.0.conv1
-      {"rn50_layer1_3x3", conv2d_params_padded(n, 64, 18, 18, 64, 3, 1, 1), false},    // layer1.*.conv2
-      {"rn50_layer1_1x1b", conv2d_params_padded(n, 64, 18, 18, 256, 1, 1, 0), false},  // layer1.*.conv3
+      {"rn50_conv1", conv2d_params_padded(n, 3, 70, 70, 64, 7, 2, 3), false},            // 70 -> 35
+      {"rn50_layer1_1x1a", conv2d_params_padded(n, 64, 18, 18, 64, 1, 1, 0), false},     // layer1.0.conv1
+      {"rn50_layer1_3x3", conv2d_params_padded(n, 64, 18, 18, 64, 3, 1, 1), false},      // layer1.*.conv2
+      {"rn50_layer1_1x1b", conv2d_params_padded(n, 64, 18, 18, 256, 1, 1, 0), false},    // layer1.*.conv3
       {"rn50_layer2_3x3s2", conv2d_params_padded(n, 128, 18, 18, 128, 3, 2, 1), false},  // layer2.0.conv2: 18 -> 9
       {"rn50_layer2_down", conv2d_params_padded(n, 256, 18, 18, 512, 1, 2, 0), false},   // layer2.0.downsample.0
       {"rn50_layer3_3x3", conv2d_params_padded(n, 256, 5, 5, 256, 3, 1, 1), false},      // layer3.1-5.conv2

@@ -21,8 +21,8 @@ inline std::string describe(const MaxPool2dCase& c) {
   const Pool2dParams& p = c.p;
   return "maxpool2d (" + c.name + ") x [" + std::to_string(p.batch) + ", " + std::to_string(p.channels) + ", " +
          std::to_string(p.in_h) + ", " + std::to_string(p.in_w) + "], " + std::to_string(p.kernel) + "x" +
-         std::to_string(p.kernel) + " stride " + std::to_string(p.stride) + " pad " + std::to_string(p.pad) +
-         " (out " + std::to_string(p.out_h) + "x" + std::to_string(p.out_w) + ")";
+         std::to_string(p.kernel) + " stride " + std::to_string(p.stride) + " pad " + std::to_string(p.pad) + " (out " +
+         std::to_string(p.out_h) + "x" + std::to_string(p.out_w) + ")";
 }
 
 // 2x2/2 as in the study (odd sizes drop the last row and column), 3x3/2 pad 1
@@ -47,10 +47,8 @@ inline std::vector<MaxPool2dCase> maxpool2d_edge_cases() {
 // The pooling layers of the study's cnn1 (3x100x100 input) and of ResNet-50 at 70x70.
 inline std::vector<MaxPool2dCase> maxpool2d_model_cases(int n) {
   return {
-      {"cnn1_pool1", pool2d_params(n, 32, 98, 98, 2, 2, 0)},
-      {"cnn1_pool2", pool2d_params(n, 64, 47, 47, 2, 2, 0)},
-      {"cnn1_pool3", pool2d_params(n, 128, 21, 21, 2, 2, 0)},
-      {"cnn1_pool4", pool2d_params(n, 128, 8, 8, 2, 2, 0)},
+      {"cnn1_pool1", pool2d_params(n, 32, 98, 98, 2, 2, 0)},   {"cnn1_pool2", pool2d_params(n, 64, 47, 47, 2, 2, 0)},
+      {"cnn1_pool3", pool2d_params(n, 128, 21, 21, 2, 2, 0)},  {"cnn1_pool4", pool2d_params(n, 128, 8, 8, 2, 2, 0)},
       {"rn50_maxpool", pool2d_params(n, 64, 35, 35, 3, 2, 1)},  // 35 -> 18
   };
 }

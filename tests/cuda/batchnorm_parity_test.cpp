@@ -89,13 +89,12 @@ BnInputs make_inputs(const BnCase& c, uint64_t seed) {
 void check_forward_train(const BnCase& c, uint64_t seed) {
   const BatchNormParams p = c.params();
   const BnInputs in = make_inputs(c, seed);
-  expect_parity(
-      c.describe() + ", forward (train)", {in.x, in.gamma, in.beta},
-      {written("y", c.x), written("save_mean", c.channel_shape()), written("save_invstd", c.channel_shape()),
-       Output{"running_mean", in.running_mean}, Output{"running_var", in.running_var}},
-      [p](TensorList& in, TensorList& out) {
-        dispatch::batchnorm2d_forward_train(p, in[0], in[1], in[2], out[0], out[1], out[2], out[3], out[4]);
-      });
+  expect_parity(c.describe() + ", forward (train)", {in.x, in.gamma, in.beta},
+                {written("y", c.x), written("save_mean", c.channel_shape()), written("save_invstd", c.channel_shape()),
+                 Output{"running_mean", in.running_mean}, Output{"running_var", in.running_var}},
+                [p](TensorList& in, TensorList& out) {
+                  dispatch::batchnorm2d_forward_train(p, in[0], in[1], in[2], out[0], out[1], out[2], out[3], out[4]);
+                });
 }
 
 void check_forward_eval(const BnCase& c, uint64_t seed) {
@@ -191,8 +190,7 @@ TEST_F(BatchNormParity, TrainForwardThenBackward) {
         c.describe() + ", forward then backward (train)", {in.x, in.gamma, in.beta, dy},
         {written("y", c.x), written("save_mean", c.channel_shape()), written("save_invstd", c.channel_shape()),
          Output{"running_mean", in.running_mean}, Output{"running_var", in.running_var},
-         dx_output(c, dy, in.gamma, invstd),
-         written("dgamma", c.channel_shape()), written("dbeta", c.channel_shape())},
+         dx_output(c, dy, in.gamma, invstd), written("dgamma", c.channel_shape()), written("dbeta", c.channel_shape())},
         [p](TensorList& in, TensorList& out) {
           dispatch::batchnorm2d_forward_train(p, in[0], in[1], in[2], out[0], out[1], out[2], out[3], out[4]);
           dispatch::batchnorm2d_backward(p, true, in[0], in[3], in[1], out[1], out[2], out[5], out[6], out[7]);

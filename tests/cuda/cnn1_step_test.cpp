@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "base/random.h"
 #include "engine/autograd.h"
 #include "engine/ops.h"
 #include "engine/optimizer.h"
-#include "base/random.h"
 #include "kernels/optimizer_update.h"
 #include "models/model_file.h"
 #include "tests/cuda/cuda_test_util.h"

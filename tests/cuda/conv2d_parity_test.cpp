@@ -46,7 +46,8 @@ Conv2dCase random_case(uint64_t seed) {
   const int width = test::pick(g, smallest, 24);
   const std::string name = "seed " + std::to_string(seed);
   if (rule == 2) return {name, conv2d_params_padded(batch, in, height, width, out, kernel, stride, pad)};
-  return {name, conv2d_params(batch, in, height, width, out, kernel, stride, rule == 1 ? Padding::Same : Padding::Valid)};
+  return {name,
+          conv2d_params(batch, in, height, width, out, kernel, stride, rule == 1 ? Padding::Same : Padding::Valid)};
 }
 
 // Every case of the op's table (the model layers at batch 2) and the random
@@ -83,12 +84,11 @@ void check_backward_filter(const Conv2dCase& c, uint64_t seed, bool bias, float 
   const Conv2dParams p = c.p;
   std::vector<Output> outputs = {written("dw", w_shape(p))};
   if (bias) outputs.push_back(written("dbias", {p.out_channels}));
-  expect_parity(
-      cases::describe(c) + (bias ? ", backward filter" : ", backward filter without bias gradient"),
-      {uniform_tensor(x_shape(p), seed, -scale, scale), uniform_tensor(y_shape(p), seed + 3, -scale, scale)}, outputs,
-      [p, bias](TensorList& in, TensorList& out) {
-        dispatch::conv2d_backward_filter(p, in[0], in[1], out[0], bias ? &out[1] : nullptr);
-      });
+  expect_parity(cases::describe(c) + (bias ? ", backward filter" : ", backward filter without bias gradient"),
+                {uniform_tensor(x_shape(p), seed, -scale, scale), uniform_tensor(y_shape(p), seed + 3, -scale, scale)},
+                outputs, [p, bias](TensorList& in, TensorList& out) {
+                  dispatch::conv2d_backward_filter(p, in[0], in[1], out[0], bias ? &out[1] : nullptr);
+                });
 }
 
 using Conv2dParity = test::CudaTest;

@@ -28,9 +28,9 @@
 #include <string>
 #include <vector>
 
+#include "base/random.h"
 #include "engine/device.h"
 #include "engine/dispatch.h"
-#include "base/random.h"
 #include "engine/tensor.h"
 
 namespace nebula::test {

@@ -71,7 +71,7 @@ TEST_F(ElementwiseParity, Sigmoid) {
 
 // The 37-column Kaggle tree: (first column, answers, parent column) per question.
 GalaxyTreeLayout kaggle_tree() {
-  const int questions[11][3] = {{0, 3, -1}, {3, 2, 1},  {5, 2, 4},  {7, 2, 4},  {9, 4, 4},  {13, 2, -1},
+  const int questions[11][3] = {{0, 3, -1}, {3, 2, 1},   {5, 2, 4},  {7, 2, 4},  {9, 4, 4}, {13, 2, -1},
                                 {15, 3, 0}, {18, 7, 13}, {25, 3, 3}, {28, 3, 7}, {31, 6, 7}};
   GalaxyTreeLayout t;
   t.columns = 37;
@@ -121,10 +121,9 @@ TEST_F(ElementwiseParity, Dropout) {
           expect_parity(
               what + ", forward", {x}, {written("y", x.shape(), Tolerance::equal())},
               [=](TensorList& in, TensorList& out) { dispatch::dropout_forward(rate, seed, offset, in[0], out[0]); });
-          expect_parity(what + ", backward", {x}, {written("dx", x.shape(), Tolerance::equal())},
-                        [=](TensorList& in, TensorList& out) {
-                          dispatch::dropout_backward(rate, seed, offset, in[0], out[0]);
-                        });
+          expect_parity(
+              what + ", backward", {x}, {written("dx", x.shape(), Tolerance::equal())},
+              [=](TensorList& in, TensorList& out) { dispatch::dropout_backward(rate, seed, offset, in[0], out[0]); });
         }
   }
 }

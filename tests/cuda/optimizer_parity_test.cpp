@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "base/random.h"
 #include "engine/autograd.h"
 #include "engine/layers.h"
 #include "engine/ops.h"
 #include "engine/optimizer.h"
-#include "base/random.h"
 #include "engine/sequential.h"
 #include "tests/cuda/cuda_test_util.h"
 
@@ -81,8 +81,7 @@ TEST_F(ModuleParity, ToMovesParametersGradientsAndBuffers) {
   cp = cpu->parameters();
   gp = gpu->parameters();
   for (size_t i = 0; i < cp.size(); ++i)
-    EXPECT_TRUE(test::same_bits(cp[i].variable.value().to_vector(), gp[i].variable.value().to_vector()))
-        << cp[i].name;
+    EXPECT_TRUE(test::same_bits(cp[i].variable.value().to_vector(), gp[i].variable.value().to_vector())) << cp[i].name;
 }
 
 // One forward and backward of the small network in training mode: the output,
@@ -135,8 +134,7 @@ std::vector<OptimizerCase> optimizer_cases() {
        [=](auto groups) { return std::make_unique<Adamax>(std::move(groups), torch); }},
       {"Adam (weight decay)", [=](auto groups) { return std::make_unique<Adam>(std::move(groups), adam); }},
       {"SGD", [=](auto groups) { return std::make_unique<Sgd>(std::move(groups), sgd); }},
-      {"SGD (momentum, weight decay)",
-       [=](auto groups) { return std::make_unique<Sgd>(std::move(groups), momentum); }},
+      {"SGD (momentum, weight decay)", [=](auto groups) { return std::make_unique<Sgd>(std::move(groups), momentum); }},
   };
 }
 

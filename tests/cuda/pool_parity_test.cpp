@@ -68,7 +68,7 @@ TEST_F(PoolParity, MaxPool) {
 // even where the window holds a single real pixel.
 TEST_F(PoolParity, MaxPoolAllNegative) {
   for (const MaxPool2dCase& c : {pool_case("all negative, 3x3/2 pad 1", 2, 3, 9, 8, 3, 2, 1),
-                            pool_case("all negative, 2x2/2 pad 1", 1, 2, 5, 5, 2, 2, 1)})
+                                 pool_case("all negative, 2x2/2 pad 1", 1, 2, 5, 5, 2, 2, 1)})
     check_maxpool(c, test::uniform_tensor(x_shape(c), 3, -2.0f, -1.0f), test::uniform_tensor(y_shape(c), 4));
 }
 
@@ -84,8 +84,7 @@ TEST_F(PoolParity, MaxPoolExtremeValues) {
 // Large magnitudes: a 1e4-scale input and upstream gradient.
 TEST_F(PoolParity, MaxPoolLargeMagnitudes) {
   const MaxPool2dCase c = pool_case("large values", 4, 16, 31, 30, 3, 2, 1);
-  check_maxpool(c, test::uniform_tensor(x_shape(c), 7, -1e4f, 1e4f),
-                test::uniform_tensor(y_shape(c), 8, -1e4f, 1e4f));
+  check_maxpool(c, test::uniform_tensor(x_shape(c), 7, -1e4f, 1e4f), test::uniform_tensor(y_shape(c), 8, -1e4f, 1e4f));
 }
 
 // ReLU then max pooling on whole numbers in [-3, 2]: after the ReLU about
@@ -106,16 +105,15 @@ TEST_F(PoolParity, ReluMaxPoolTies) {
     const Tensor x = test::integer_tensor(x_shape(c), 60 * seed, -3, 2);
     const Tensor dy = test::integer_tensor(y_shape(c), 60 * seed + 1, -8, 8);
     ++seed;
-    expect_parity(
-        cases::describe(c) + ", relu -> maxpool -> backward", {x, dy},
-        {written("relu(x)", x_shape(c), Tolerance::equal()), written("y", y_shape(c), Tolerance::equal()),
-         written("d relu(x)", x_shape(c), Tolerance::equal()), written("dx", x_shape(c), Tolerance::equal())},
-        [p](TensorList& in, TensorList& out) {
-          dispatch::relu_forward(in[0], out[0]);
-          dispatch::maxpool2d_forward(p, out[0], out[1]);
-          dispatch::maxpool2d_backward(p, out[0], in[1], out[2]);
-          dispatch::relu_backward(out[0], out[2], out[3]);
-        });
+    expect_parity(cases::describe(c) + ", relu -> maxpool -> backward", {x, dy},
+                  {written("relu(x)", x_shape(c), Tolerance::equal()), written("y", y_shape(c), Tolerance::equal()),
+                   written("d relu(x)", x_shape(c), Tolerance::equal()), written("dx", x_shape(c), Tolerance::equal())},
+                  [p](TensorList& in, TensorList& out) {
+                    dispatch::relu_forward(in[0], out[0]);
+                    dispatch::maxpool2d_forward(p, out[0], out[1]);
+                    dispatch::maxpool2d_backward(p, out[0], in[1], out[2]);
+                    dispatch::relu_backward(out[0], out[2], out[3]);
+                  });
   }
 }
 

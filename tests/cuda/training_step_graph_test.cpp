@@ -13,12 +13,12 @@
 #include <stdexcept>
 #include <vector>
 
+#include "base/random.h"
 #include "cuda_test_util.h"
 #include "engine/device.h"
 #include "engine/dispatch.h"
 #include "engine/layers.h"
 #include "engine/optimizer.h"
-#include "base/random.h"
 #include "engine/training_step.h"
 #include "kernels/cuda/allocator.h"
 #include "kernels/cuda/runtime.h"
@@ -65,10 +65,10 @@ struct TrainingRun {
 struct Schedule {
   explicit Schedule(std::vector<int> batch_sizes, std::vector<float> rates = {})
       : batches(std::move(batch_sizes)), lrs(std::move(rates)) {}
-  std::vector<int> batches;        // each step's batch size
-  std::vector<float> lrs;          // each step's learning rate (empty: the default throughout)
-  int jump_steps_at = -1;          // before this step, set_steps(steps + 5), as loading a checkpoint does
-  int freeze_first_at = -1;        // before this step, the first parameter stops training
+  std::vector<int> batches;  // each step's batch size
+  std::vector<float> lrs;    // each step's learning rate (empty: the default throughout)
+  int jump_steps_at = -1;    // before this step, set_steps(steps + 5), as loading a checkpoint does
+  int freeze_first_at = -1;  // before this step, the first parameter stops training
 };
 
 // cnn1 (which has dropout) trained on fixed random batches, eagerly or through

@@ -118,7 +118,7 @@ TEST(Augment, KerasMatrixMatchesHandComputation) {
   const double t = 30.0 * M_PI / 180.0, s = 10.0 * M_PI / 180.0, o = n / 2.0 - 0.5;
   // R.T.S.Z applied to (out - o), then + o, written out by hand for one output point.
   const double r = 12.0, c = 50.0;
-  double x = (r - o) * 1.1, y = (c - o) * 0.9;          // Z
+  double x = (r - o) * 1.1, y = (c - o) * 0.9;            // Z
   double xs = x - std::sin(s) * y, ys = std::cos(s) * y;  // S
   xs += 3.0;                                              // T
   ys += -2.0;

@@ -27,9 +27,9 @@ inline bool have_real_sample() {
   return is_directory(real_sample_dir() + "/images") && is_file(real_sample_dir() + "/labels_partial.csv");
 }
 
-#define NEBULA_SKIP_WITHOUT_REAL_SAMPLE()                                                                  \
-  if (!::nebula::data::test::have_real_sample())                                                           \
-  GTEST_SKIP() << "the real Galaxy Zoo sample is not at " << ::nebula::data::test::real_sample_dir()      \
+#define NEBULA_SKIP_WITHOUT_REAL_SAMPLE()                                                            \
+  if (!::nebula::data::test::have_real_sample())                                                     \
+  GTEST_SKIP() << "the real Galaxy Zoo sample is not at " << ::nebula::data::test::real_sample_dir() \
                << " (../shared beside the source tree)"
 
 // A fresh folder under the system temp directory, removed with its contents.

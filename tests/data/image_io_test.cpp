@@ -210,8 +210,9 @@ TEST(ImageIo, ImagesOverThePixelLimitAreRefusedAtTheHeader) {
   ImageHeader header;
   std::string error;
   EXPECT_FALSE(decoder.read_header(huge.data(), huge.size(), &header, &error));
-  EXPECT_EQ(error, "image of 16384x16384 = 268435456 pixels is over the limit of 89478485 (set "
-                   "NEBULA_MAX_IMAGE_PIXELS to raise it)");
+  EXPECT_EQ(error,
+            "image of 16384x16384 = 268435456 pixels is over the limit of 89478485 (set "
+            "NEBULA_MAX_IMAGE_PIXELS to raise it)");
   Image image;
   EXPECT_FALSE(decoder.decode(huge.data(), huge.size(), 1, &image, &error));
   EXPECT_TRUE(image.pixels.empty());

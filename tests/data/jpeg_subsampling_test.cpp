@@ -107,8 +107,8 @@ TEST_P(UnusualSubsampling, WindowsAndScalesAgreeWithTheWholeDecode) {
     for (int y = window.y0; y < window.y1; ++y)
       for (int x = window.x0; x < window.x1; ++x)
         for (int c = 0; c < 3; ++c)
-          ASSERT_EQ(part.at(x - part.x0, y - part.y0)[c], whole.at(x, y)[c]) << "scale " << scale << " at " << x
-                                                                              << "," << y;
+          ASSERT_EQ(part.at(x - part.x0, y - part.y0)[c], whole.at(x, y)[c])
+              << "scale " << scale << " at " << x << "," << y;
   }
 }
 

@@ -4,9 +4,9 @@
 
 #include <cmath>
 
+#include "base/error.h"
 #include "data/labels.h"
 #include "data_test_util.h"
-#include "base/error.h"
 
 namespace nebula::data {
 namespace {
@@ -58,11 +58,14 @@ TEST(Labels, RefusesMalformedFilesNamingLineAndColumn) {
       {"duplicate column", "GalaxyID,Class1.1,Class1.2,Class1.1\n",
        "labels.csv:1: column 4: duplicate column 'Class1.1' (also column 2)"},
       {"no classes", "GalaxyID\n1\n", "labels.csv:1: the header names no Class columns"},
-      {"short row", header + "100008,0.5,0.5,0.0\n100023,0.5,0.5\n", "labels.csv:3: row has 3 fields, the header has 4"},
+      {"short row", header + "100008,0.5,0.5,0.0\n100023,0.5,0.5\n",
+       "labels.csv:3: row has 3 fields, the header has 4"},
       {"long row", header + "100008,0.5,0.5,0.0,0.1\n", "labels.csv:2: row has 5 fields, the header has 4"},
       {"NaN", header + "100008,0.5,nan,0.5\n", "labels.csv:2: column 3 (Class1.2): value is NaN"},
-      {"out of range", header + "100008,0.5,1.5,0.0\n", "labels.csv:2: column 3 (Class1.2): value '1.5' is outside [0, 1]"},
-      {"negative", header + "100008,-0.1,1.0,0.1\n", "labels.csv:2: column 2 (Class1.1): value '-0.1' is outside [0, 1]"},
+      {"out of range", header + "100008,0.5,1.5,0.0\n",
+       "labels.csv:2: column 3 (Class1.2): value '1.5' is outside [0, 1]"},
+      {"negative", header + "100008,-0.1,1.0,0.1\n",
+       "labels.csv:2: column 2 (Class1.1): value '-0.1' is outside [0, 1]"},
       {"not a number", header + "100008,0.5,abc,0.0\n", "labels.csv:2: column 3 (Class1.2): 'abc' is not a number"},
       {"trailing garbage", header + "100008,0.5,0.5abc,0.0\n",
        "labels.csv:2: column 3 (Class1.2): '0.5abc' is not a number"},
@@ -77,7 +80,8 @@ TEST(Labels, RefusesMalformedFilesNamingLineAndColumn) {
       {"sign only", header + "100008,0.5,+,0.0\n", "labels.csv:2: column 3 (Class1.2): '+' is not a number"},
       {"two signs", header + "100008,0.5,+-0.5,0.0\n", "labels.csv:2: column 3 (Class1.2): '+-0.5' is not a number"},
       {"empty value", header + "100008,0.5,,0.5\n", "labels.csv:2: column 3 (Class1.2): empty value"},
-      {"bad id", header + "10x08,0.5,0.5,0.0\n", "labels.csv:2: column 1 (GalaxyID): '10x08' is not a positive integer"},
+      {"bad id", header + "10x08,0.5,0.5,0.0\n",
+       "labels.csv:2: column 1 (GalaxyID): '10x08' is not a positive integer"},
       {"duplicate id", header + "100008,0.5,0.5,0.0\n100023,0.5,0.5,0.0\n100008,0.5,0.5,0.0\n",
        "labels.csv:4: column 1 (GalaxyID): duplicate GalaxyID 100008 (first on line 2)"},
   };
@@ -89,8 +93,8 @@ TEST(Labels, RefusesMalformedFilesNamingLineAndColumn) {
 
 TEST(Labels, TinyNumbersAreZeroOnPurpose) {
   // Smaller than any float, however far: a vote fraction of 0. A subnormal (1e-40) is kept.
-  LabelTable t = parse_labels("GalaxyID,Class1.1,Class1.2,Class1.3\n1,1e-50,1e-99999,+1\n2,1e-40,-1e-50,0.25\n",
-                              "labels.csv");
+  LabelTable t =
+      parse_labels("GalaxyID,Class1.1,Class1.2,Class1.3\n1,1e-50,1e-99999,+1\n2,1e-40,-1e-50,0.25\n", "labels.csv");
   ASSERT_EQ(t.values.size(), 6u);
   EXPECT_EQ(t.values[0], 0.0f);
   EXPECT_EQ(t.values[1], 0.0f);

@@ -6,11 +6,11 @@
 #include <cstring>
 #include <set>
 
+#include "base/error.h"
 #include "data/loader.h"
 #include "data/synth.h"
 #include "data_test_util.h"
 #include "engine/device.h"
-#include "base/error.h"
 
 namespace nebula::data {
 namespace {
@@ -117,8 +117,10 @@ TEST_F(LoaderTest, EveryRowOncePerEpochWithItsLabels) {
       for (float v : batch.images.to_vector()) ASSERT_TRUE(v >= 0.0f && v <= 1.0f);
     }
     EXPECT_EQ(seen, std::multiset<size_t>(rows.begin(), rows.end()));
-    if (epoch == 0) first_order = order;
-    else EXPECT_NE(order, first_order) << "the shuffle must differ between epochs";
+    if (epoch == 0)
+      first_order = order;
+    else
+      EXPECT_NE(order, first_order) << "the shuffle must differ between epochs";
   }
 }
 
@@ -155,7 +157,9 @@ TEST_F(LoaderTest, BrokenImagesAreSkippedAndCountedAwkwardOnesUsed) {
   std::vector<uint8_t> rgb = test::pattern_image(96, 96), gray(96 * 96), cmyk(96 * 96 * 4);
   for (size_t i = 0; i < gray.size(); ++i) gray[i] = rgb[3 * i];
   rgb_to_cmyk(rgb.data(), cmyk.data(), gray.size());
-  auto put = [&](size_t row, const std::vector<uint8_t>& bytes) { write_file_atomic(path(row), bytes.data(), bytes.size()); };
+  auto put = [&](size_t row, const std::vector<uint8_t>& bytes) {
+    write_file_atomic(path(row), bytes.data(), bytes.size());
+  };
   put(5, encode_jpeg(gray.data(), 96, 96, 1));
   put(6, encode_jpeg(cmyk.data(), 96, 96, 4));
   put(7, encode_jpeg(rgb.data(), 96, 96, 3, JpegOptions{90, true, true}));

@@ -3,8 +3,8 @@
 
 #include <set>
 
-#include "data/split.h"
 #include "base/error.h"
+#include "data/split.h"
 
 namespace nebula::data {
 namespace {

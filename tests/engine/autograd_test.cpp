@@ -6,11 +6,11 @@
 
 #include <cmath>
 
-#include "engine/autograd.h"
 #include "base/error.h"
+#include "base/random.h"
+#include "engine/autograd.h"
 #include "engine/layers.h"
 #include "engine/ops.h"
-#include "base/random.h"
 #include "engine/sequential.h"
 
 namespace nebula {

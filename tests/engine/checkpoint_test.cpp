@@ -4,22 +4,22 @@
 // destination as it was.
 #include <gtest/gtest.h>
 
-#include <cmath>
-#include <sys/stat.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include <cmath>
 
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
 
-#include "engine/checkpoint.h"
 #include "base/error.h"
+#include "base/random.h"
+#include "engine/checkpoint.h"
 #include "engine/layers.h"
 #include "engine/ops.h"
-#include "base/random.h"
 #include "engine/safetensors.h"
 #include "engine/sequential.h"
 
@@ -242,16 +242,15 @@ TEST_F(Checkpoint, SafetensorsReadsOtherDtypesAsFloat) {
   const double f64[2] = {1.5, -2.25};
   const uint16_t f16[3] = {0x3c00, 0xc000, 0x0001};  // 1, -2, the smallest subnormal 2^-24
   const uint16_t bf16[2] = {0x3f80, 0x4049};         // 1, 3.140625
-  const int64_t i64 = 12345;                          // torch's num_batches_tracked
+  const int64_t i64 = 12345;                         // torch's num_batches_tracked
   append(f64, 16);
   append(f16, 6);
   append(bf16, 4);
   append(&i64, 8);
-  const std::string header =
-      R"({"a":{"dtype":"F64","shape":[2],"data_offsets":[0,16]},)"
-      R"("b":{"dtype":"F16","shape":[3],"data_offsets":[16,22]},)"
-      R"("c":{"dtype":"BF16","shape":[2],"data_offsets":[22,26]},)"
-      R"("n":{"dtype":"I64","shape":[],"data_offsets":[26,34]}})";
+  const std::string header = R"({"a":{"dtype":"F64","shape":[2],"data_offsets":[0,16]},)"
+                             R"("b":{"dtype":"F16","shape":[3],"data_offsets":[16,22]},)"
+                             R"("c":{"dtype":"BF16","shape":[2],"data_offsets":[22,26]},)"
+                             R"("n":{"dtype":"I64","shape":[],"data_offsets":[26,34]}})";
   SafetensorsFile f = parse_safetensors(image(header, data), "mixed");
   EXPECT_EQ(f.at("a").to_vector(), (std::vector<float>{1.5f, -2.25f}));
   EXPECT_EQ(f.at("b").to_vector(), (std::vector<float>{1.0f, -2.0f, std::ldexp(1.0f, -24)}));
@@ -269,8 +268,8 @@ TEST_F(Checkpoint, TruncatedFileIsRefused) {
   const std::string bytes = read_bytes(path("full.safetensors"));
   uint64_t header_len;
   std::memcpy(&header_len, bytes.data(), 8);
-  for (size_t length : {size_t(0), size_t(5), size_t(8), size_t(8 + header_len / 2), size_t(8 + header_len),
-                        bytes.size() - 1}) {
+  for (size_t length :
+       {size_t(0), size_t(5), size_t(8), size_t(8 + header_len / 2), size_t(8 + header_len), bytes.size() - 1}) {
     SCOPED_TRACE("truncated to " + std::to_string(length));
     const std::string cut = path("cut.safetensors");
     write_bytes(cut, bytes.substr(0, length));
@@ -288,8 +287,7 @@ TEST_F(Checkpoint, GarbageAndForeignFilesAreRefused) {
   std::string garbage(4096, '\0');
   for (char& c : garbage) c = char(rng());
   write_bytes(path("garbage.bin"), garbage);
-  expect_error([&] { load_checkpoint(path("garbage.bin"), *model, nullptr); }, path("garbage.bin"),
-               "safetensors");
+  expect_error([&] { load_checkpoint(path("garbage.bin"), *model, nullptr); }, path("garbage.bin"), "safetensors");
   write_bytes(path("text.txt"), "epoch,loss\n1,0.25\n2,0.125\n");
   expect_error([&] { load_checkpoint(path("text.txt"), *model, nullptr); }, path("text.txt"), "header");
   write_bytes(path("empty"), "");
@@ -363,8 +361,7 @@ TEST_F(Checkpoint, MissingAndUnexpectedKeysAreListed) {
   bigger->emplace<Dense>(4, 2);
   Adamax bigger_optimizer(single_group(*bigger));
   expect_error([&] { load_checkpoint(path("small.safetensors"), *bigger, &bigger_optimizer); },
-               path("small.safetensors"),
-               "missing keys: model.10.weight, model.10.bias, optimizer.10.weight.exp_avg");
+               path("small.safetensors"), "missing keys: model.10.weight, model.10.bias, optimizer.10.weight.exp_avg");
 
   save_checkpoint(path("bigger.safetensors"), *bigger, &bigger_optimizer);
   expect_error([&] { load_checkpoint(path("bigger.safetensors"), *small, &small_optimizer); },
@@ -402,17 +399,20 @@ TEST_F(Checkpoint, HeaderLyingAboutSizesIsRefused) {
       {"huge shape", image(R"({"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,24]}})", data),
        "larger than the file"},
       {"overlap",
-       image(R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"b":{"dtype":"F32","shape":[4],"data_offsets":[8,24]}})",
-             data),
+       image(
+           R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"b":{"dtype":"F32","shape":[4],"data_offsets":[8,24]}})",
+           data),
        "overlap"},
       {"gap",
-       image(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[16,24]}})",
-             data),
+       image(
+           R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[16,24]}})",
+           data),
        "a gap"},
       {"trailing bytes", image(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", data), "16 bytes after"},
       {"duplicate name",
-       image(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,12]},"a":{"dtype":"F32","shape":[3],"data_offsets":[12,24]}})",
-             data),
+       image(
+           R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,12]},"a":{"dtype":"F32","shape":[3],"data_offsets":[12,24]}})",
+           data),
        "names 'a' twice"},
       {"reversed offsets", image(R"({"a":{"dtype":"F32","shape":[0],"data_offsets":[24,0]}})", data), "outside"},
       {"negative dimension", image(R"({"a":{"dtype":"F32","shape":[-6],"data_offsets":[0,24]}})", data),
@@ -420,14 +420,17 @@ TEST_F(Checkpoint, HeaderLyingAboutSizesIsRefused) {
       {"unknown dtype", image(R"({"a":{"dtype":"Q7","shape":[6],"data_offsets":[0,24]}})", data), "dtype 'Q7'"},
       {"missing offsets", image(R"({"a":{"dtype":"F32","shape":[6]}})", data), "data_offsets"},
       {"not an object", image(R"([1,2,3])", data), "does not start with '{'"},
-      {"metadata not strings", image(R"({"__metadata__":{"epoch":3},"a":{"dtype":"F32","shape":[6],"data_offsets":[0,24]}})", data),
+      {"metadata not strings",
+       image(R"({"__metadata__":{"epoch":3},"a":{"dtype":"F32","shape":[6],"data_offsets":[0,24]}})", data),
        "metadata 'epoch'"},
       // Nested 200,000 deep: refused as it is read, never printed (printing recurses).
-      {"deeply nested", image(R"({"a":{"dtype":"F32","shape":)" + std::string(200000, '[') + std::string(200000, ']') +
-                                  R"(,"data_offsets":[0,24]}})", data),
+      {"deeply nested",
+       image(R"({"a":{"dtype":"F32","shape":)" + std::string(200000, '[') + std::string(200000, ']') +
+                 R"(,"data_offsets":[0,24]}})",
+             data),
        "nested deeper than 8 levels"},
-      {"deeply nested metadata", image(R"({"__metadata__":{"x":)" + std::string(200000, '[') + std::string(200000, ']') +
-                                           "}}", data),
+      {"deeply nested metadata",
+       image(R"({"__metadata__":{"x":)" + std::string(200000, '[') + std::string(200000, ']') + "}}", data),
        "nested deeper than 8 levels"},
   };
   for (const Case& c : cases) {
@@ -444,10 +447,16 @@ TEST_F(Checkpoint, HeaderLyingAboutSizesIsRefused) {
 
 TEST_F(Checkpoint, ReservedMetadataAndDuplicateNamesAreRefusedBeforeWriting) {
   auto model = tiny_model(1);
-  expect_error([&] { save_checkpoint(path("a.safetensors"), *model, nullptr, {{"nebula.format", "x"}}); },
-               path("a.safetensors"), "reserved");
-  expect_error([&] { write_safetensors(path("b.safetensors"), {{"x", Tensor::zeros({1})}, {"x", Tensor::zeros({1})}}); },
-               path("b.safetensors"), "used twice");
+  expect_error(
+      [&] {
+        save_checkpoint(path("a.safetensors"), *model, nullptr, {{"nebula.format", "x"}});
+      },
+      path("a.safetensors"), "reserved");
+  expect_error(
+      [&] {
+        write_safetensors(path("b.safetensors"), {{"x", Tensor::zeros({1})}, {"x", Tensor::zeros({1})}});
+      },
+      path("b.safetensors"), "used twice");
   EXPECT_TRUE(files().empty());
 }
 

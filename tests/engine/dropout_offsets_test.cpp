@@ -27,8 +27,8 @@ TEST(DropoutOffsets, ReplaysAfterAnEagerStepDrawWhatAnEagerRunDraws) {
   std::set<uint64_t> drawn{dropout_call_offset(0)};
   const bool replayed[] = {true, false, true, true};
   for (bool replay : replayed) {
-    const uint64_t offset = replay ? captured_offset + dropout_replay_shift(calls, captured_call)
-                                   : dropout_call_offset(calls);
+    const uint64_t offset =
+        replay ? captured_offset + dropout_replay_shift(calls, captured_call) : dropout_call_offset(calls);
     EXPECT_EQ(offset, dropout_call_offset(calls)) << "call " << calls;
     EXPECT_TRUE(drawn.insert(offset).second) << "call " << calls << " reuses a window";
     ++calls;

@@ -6,10 +6,10 @@
 #include <cmath>
 
 #include "base/error.h"
+#include "base/random.h"
 #include "engine/layers.h"
 #include "engine/ops.h"
 #include "engine/optimizer.h"
-#include "base/random.h"
 #include "engine/sequential.h"
 
 namespace nebula {

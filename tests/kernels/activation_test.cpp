@@ -63,8 +63,7 @@ void check_activation(const char* name, Vec x, Forward forward, Backward backwar
 
 TEST(ReluGrad, AwayFromTheKink) {
   std::mt19937 rng(1);
-  check_activation("relu dx", test::away_from_zero(257, rng), ref::relu_forward<double>,
-                   ref::relu_backward<double>, 2);
+  check_activation("relu dx", test::away_from_zero(257, rng), ref::relu_forward<double>, ref::relu_backward<double>, 2);
 }
 
 TEST(SigmoidGrad, ModerateAndSaturating) {

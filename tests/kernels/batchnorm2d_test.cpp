@@ -85,8 +85,8 @@ void check_batchnorm_gradients(BatchNormParams p, bool training, unsigned seed) 
       ref::batchnorm2d_forward_train(p, x.data(), gamma.data(), beta.data(), y.data(), save_mean.data(),
                                      save_invstd.data(), rm.data(), rv.data());
     } else {
-      ref::batchnorm2d_forward_eval(p, x.data(), gamma.data(), beta.data(), running_mean.data(),
-                                    running_var.data(), y.data());
+      ref::batchnorm2d_forward_eval(p, x.data(), gamma.data(), beta.data(), running_mean.data(), running_var.data(),
+                                    y.data());
       for (int c = 0; c < p.channels; ++c) {
         save_mean[c] = running_mean[c];
         save_invstd[c] = 1.0 / std::sqrt(running_var[c] + double(p.eps));

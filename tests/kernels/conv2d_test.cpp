@@ -28,13 +28,13 @@ TEST(Conv2dParams, KerasSamePutsTheOddPixelAfter) {
   EXPECT_EQ(p.pad_top, 1);
   EXPECT_EQ(p.pad_left, 1);
   p = conv2d_params(1, 1, 6, 8, 1, 3, 2, Padding::Same);
-  EXPECT_EQ(p.out_h, 3);     // pad total 1: none on top, one at the bottom
-  EXPECT_EQ(p.out_w, 4);     // pad total 1
+  EXPECT_EQ(p.out_h, 3);  // pad total 1: none on top, one at the bottom
+  EXPECT_EQ(p.out_w, 4);  // pad total 1
   EXPECT_EQ(p.pad_top, 0);
   EXPECT_EQ(p.pad_left, 0);
   p = conv2d_params(1, 1, 5, 5, 1, 4, 1, Padding::Same);
   EXPECT_EQ(p.out_h, 5);
-  EXPECT_EQ(p.pad_top, 1);   // pad total 3: one before, two after
+  EXPECT_EQ(p.pad_top, 1);                                // pad total 3: one before, two after
   p = conv2d_params(1, 1, 2, 2, 1, 5, 1, Padding::Same);  // TensorFlow allows a kernel larger than the input
   EXPECT_EQ(p.out_h, 2);
   EXPECT_EQ(p.pad_top, 2);
@@ -182,7 +182,9 @@ TEST_P(Conv2dFast, TorchPaddingKernel5Stride2) {
   check_fast_conv(conv2d_params_padded(GetParam(), 3, 10, 7, 4, 5, 2, 2), 16);
 }
 TEST_P(Conv2dFast, Pointwise) { check_fast_conv(conv2d_params(GetParam(), 6, 5, 3, 7, 1, 1, Padding::Valid), 17); }
-TEST_P(Conv2dFast, PointwiseStride2) { check_fast_conv(conv2d_params(GetParam(), 3, 5, 6, 4, 1, 2, Padding::Valid), 18); }
+TEST_P(Conv2dFast, PointwiseStride2) {
+  check_fast_conv(conv2d_params(GetParam(), 3, 5, 6, 4, 1, 2, Padding::Valid), 18);
+}
 
 INSTANTIATE_TEST_SUITE_P(Batch, Conv2dFast, ::testing::Values(1, 7));
 

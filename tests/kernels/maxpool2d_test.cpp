@@ -33,9 +33,9 @@ TEST(Pool2dParams, OutputSizeAndErrors) {
 
 TEST(MaxPool2dForward, KnownCase) {
   const Pool2dParams p = pool2d_params(1, 1, 4, 4, 2, 2, 0);
-  const Vec x = {1, 5, 2, 0,   //
-                 3, 4, 8, 7,   //
-                 -1, -2, 6, 6, //
+  const Vec x = {1,  5,  2, 0,  //
+                 3,  4,  8, 7,  //
+                 -1, -2, 6, 6,  //
                  -4, -3, 9, 5};
   Vec y(4);
   ref::maxpool2d_forward(p, x.data(), y.data());
@@ -113,8 +113,8 @@ TEST(MaxPool2dForward, MatchesBruteForceAtEdges) {
       Vec y = test::garbage(ny), y_expected(ny), argmax(ny), dx = test::garbage(nx), dx_expected(nx, 0.0);
       brute_force_maxpool(p, x, y_expected, argmax);
       ref::maxpool2d_forward(p, x.data(), y.data());
-      EXPECT_EQ(y, y_expected) << "in " << p.in_h << "x" << p.in_w << ", kernel " << p.kernel << ", stride "
-                               << p.stride << ", pad " << p.pad << ", pattern " << pattern;
+      EXPECT_EQ(y, y_expected) << "in " << p.in_h << "x" << p.in_w << ", kernel " << p.kernel << ", stride " << p.stride
+                               << ", pad " << p.pad << ", pattern " << pattern;
       Vec dy(ny);
       for (int64_t o = 0; o < ny; ++o) dy[o] = double(o + 1), dx_expected[int64_t(argmax[o])] += dy[o];
       ref::maxpool2d_backward(p, x.data(), dy.data(), dx.data());
@@ -130,7 +130,8 @@ TEST(MaxPool2dForward, MatchesBruteForceAtEdges) {
 TEST(MaxPool2dBackward, TiesRouteLikeTheBruteForceOnTheTable) {
   for (const cases::MaxPool2dCase& c : cases::maxpool2d_edge_cases()) {
     const Pool2dParams& p = c.p;
-    const size_t nx = size_t(p.batch) * p.channels * p.in_h * p.in_w, ny = size_t(p.batch) * p.channels * p.out_h * p.out_w;
+    const size_t nx = size_t(p.batch) * p.channels * p.in_h * p.in_w,
+                 ny = size_t(p.batch) * p.channels * p.out_h * p.out_w;
     Vec x(nx), dy(ny), y_expected(ny), argmax(ny), dx_expected(nx, 0.0), dx = test::garbage(nx);
     for (size_t i = 0; i < nx; ++i) x[i] = double((i * 7 + i / 5) % 3);
     brute_force_maxpool(p, x, y_expected, argmax);

@@ -1,7 +1,7 @@
 // Mean squared error: known values and a double-precision gradient check.
-#include "engine/dispatch.h"
-#include "base/error.h"
 #include "kernels/mse.h"
+#include "base/error.h"
+#include "engine/dispatch.h"
 
 #include "tests/kernels/gradient_checker.h"
 

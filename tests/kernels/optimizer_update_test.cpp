@@ -134,11 +134,11 @@ TEST(SgdUpdate, MomentumByHand) {
   FVec w = {1.0f}, v = {0.0f};
   const FVec g1 = {0.5f}, g2 = {-1.0f};
   ref::sgd_update(p, 1, w.data(), g1.data(), v.data());
-  EXPECT_FLOAT_EQ(v[0], 0.5f);                 // v = 0.9 * 0 + 0.5
-  EXPECT_FLOAT_EQ(w[0], 1.0f - 0.05f);         // w -= 0.1 * 0.5
+  EXPECT_FLOAT_EQ(v[0], 0.5f);          // v = 0.9 * 0 + 0.5
+  EXPECT_FLOAT_EQ(w[0], 1.0f - 0.05f);  // w -= 0.1 * 0.5
   ref::sgd_update(p, 1, w.data(), g2.data(), v.data());
-  EXPECT_FLOAT_EQ(v[0], 0.45f - 1.0f);         // v = 0.9 * 0.5 - 1
-  EXPECT_FLOAT_EQ(w[0], 0.95f + 0.055f);       // w -= 0.1 * (-0.55)
+  EXPECT_FLOAT_EQ(v[0], 0.45f - 1.0f);    // v = 0.9 * 0.5 - 1
+  EXPECT_FLOAT_EQ(w[0], 0.95f + 0.055f);  // w -= 0.1 * (-0.55)
 }
 
 TEST(SgdUpdate, PlainAndWeightDecay) {

@@ -186,7 +186,8 @@ TEST(ParallelKernels, OptimizersAndConvIndependentOfThreadCount) {
     cpu::conv2d_backward_data(p, cdy.data(), cw.data(), dx.data());
     cpu::conv2d_backward_filter(p, x.data(), cdy.data(), dw.data(), db.data());
     std::vector<float> all;
-    for (auto* v : {&w1, &m, &u, &w2, &m2, &v2, &w3, &vel, &y, &dx, &dw, &db}) all.insert(all.end(), v->begin(), v->end());
+    for (auto* v : {&w1, &m, &u, &w2, &m2, &v2, &w3, &vel, &y, &dx, &dw, &db})
+      all.insert(all.end(), v->begin(), v->end());
     return all;
   });
   EXPECT_TRUE(a == b);

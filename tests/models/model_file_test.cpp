@@ -39,8 +39,8 @@ TEST(ModelFile, Cnn2AndCnn3CropAndShrink) {
   EXPECT_EQ(cnn2.network->parameter_count(), 896 + 18496 + 73856 + 147584 + (512 * 512 + 512) + (512 * 37 + 37));
   Model cnn3 = load_model("cnn3", 18);
   EXPECT_EQ(cnn3.network->output_shape(cnn3.input_shape(4)), (Shape{4, 18}));
-  EXPECT_EQ(cnn3.network->parameter_count(),
-            896 + (32 * 96 * 9 + 96) + (96 * 128 * 9 + 128) + 147584 + (512 * 96 + 96) + (96 * 64 + 64) + (64 * 18 + 18));
+  EXPECT_EQ(cnn3.network->parameter_count(), 896 + (32 * 96 * 9 + 96) + (96 * 128 * 9 + 128) + 147584 +
+                                                 (512 * 96 + 96) + (96 * 64 + 64) + (64 * 18 + 18));
 }
 
 TEST(ModelFile, InputSizeOverride) {
@@ -68,7 +68,8 @@ void expect_error(const std::string& text, const std::string& expected) {
 TEST(ModelFile, BadFilesAreRefusedWithTheLine) {
   expect_error("", "my.model: the model file has no layers (it must start with 'input C H W')");
   expect_error("# only a comment\nconv 3 3\n", "my.model:2: a model file must start with 'input C H W', found 'conv'");
-  expect_error("input 3 32 32\nconv 8 three\n", "my.model:2: conv: kernel size must be an integer of at least 1, got 'three'");
+  expect_error("input 3 32 32\nconv 8 three\n",
+               "my.model:2: conv: kernel size must be an integer of at least 1, got 'three'");
   expect_error("input 3 32 32\nconv 8\n", "my.model:2: conv: missing kernel size (conv FILTERS KERNEL");
   expect_error("input 3 32 32\nconv 8 3 rleu\n", "my.model:2: conv: unknown option 'rleu'");
   expect_error("input 3 32 32\nconv 8 3 same pad=1\n", "my.model:2: conv: give at most one of same, valid and pad=P");
@@ -76,12 +77,14 @@ TEST(ModelFile, BadFilesAreRefusedWithTheLine) {
   expect_error("input 3 32 32\ndense 10\n", "my.model:2: dense: needs a flat input [N, features], got [1, 3, 32, 32]");
   expect_error("input 3 8 8\nconv 8 3\nmaxpool 2\nmaxpool 2\nmaxpool 2\n",
                "my.model:5: maxpool: the window 2x2 is larger than the input [1, 8, 1, 1] (no padding)");
-  expect_error("input 3 8 8\nmaxpool 3 pad=2\n", "my.model:2: maxpool: padding 2 must be at most half the kernel size 3");
+  expect_error("input 3 8 8\nmaxpool 3 pad=2\n",
+               "my.model:2: maxpool: padding 2 must be at most half the kernel size 3");
   expect_error("input 3 8 8\ndropout 1.5\n", "my.model:2: dropout: rate must be in [0, 1), got 1.5");
   expect_error("input 3 8 8\ninput 3 8 8\n", "my.model:2: input: only one input line is allowed");
   EXPECT_EQ(error_of("input 3 8 8\ngap\ndense outputs\n"), "");  // 37 outputs given
-  EXPECT_NE(error_of("input 3 8 8\ngap\ndense outputs\n", 0).find("my.model:3: dense: 'dense outputs' needs the number"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of("input 3 8 8\ngap\ndense outputs\n", 0).find("my.model:3: dense: 'dense outputs' needs the number"),
+      std::string::npos);
   try {
     load_model("no-such-model", 37);
     FAIL() << "expected an error";
@@ -94,9 +97,11 @@ TEST(ModelFile, BadFilesAreRefusedWithTheLine) {
 TEST(ModelFile, StageAndNameErrorsNameTheLine) {
   expect_error("input 3 32 32\nstage wide 64\n", "my.model:2: stage: block type must be 'basic' or 'bottleneck'");
   expect_error("input 3 32 32\nstage\n", "my.model:2: stage: missing block type");
-  expect_error("input 3 32 32\nstage basic 8 blocks=0\n", "my.model:2: stage: blocks must be an integer of at least 1, got '0'");
+  expect_error("input 3 32 32\nstage basic 8 blocks=0\n",
+               "my.model:2: stage: blocks must be an integer of at least 1, got '0'");
   expect_error("input 3 32 32\nstage basic 8 strides=2\n", "my.model:2: stage: unknown option 'strides=2'");
-  expect_error("input 3 32 32\ngap\nstage basic 8\n", "my.model:3: stage: stage needs an image input [N, C, H, W], got [1, 3]");
+  expect_error("input 3 32 32\ngap\nstage basic 8\n",
+               "my.model:3: stage: stage needs an image input [N, C, H, W], got [1, 3]");
   expect_error("input 3 32 32\nconv 8 3 name=a\nconv 8 3 name=a\n", "my.model:3: conv: name 'a' is already used");
   expect_error("input 3 32 32\nconv 8 3 name=a.b\n", "my.model:2: conv: name 'a.b' may hold only letters");
   expect_error("input 3 32 32\nconv 8 3 name=7\n", "my.model:2: conv: name '7' must not be a bare number");
@@ -108,12 +113,16 @@ TEST(ModelFile, StageAndNameErrorsNameTheLine) {
 TEST(ModelFile, NumbersAreParsedWhole) {
   expect_error("input 3 32 32abc\n", "my.model:1: input: width must be an integer of at least 1, got '32abc'");
   expect_error("input 3 32 32\nconv 8x 3\n", "my.model:2: conv: filters must be an integer of at least 1, got '8x'");
-  expect_error("input 3 32 32\nconv 8 3 stride=2abc\n", "my.model:2: conv: stride must be an integer of at least 1, got '2abc'");
-  expect_error("input 3 32 32\nconv 8 3 stride=+2\n", "my.model:2: conv: stride must be an integer of at least 1, got '+2'");
+  expect_error("input 3 32 32\nconv 8 3 stride=2abc\n",
+               "my.model:2: conv: stride must be an integer of at least 1, got '2abc'");
+  expect_error("input 3 32 32\nconv 8 3 stride=+2\n",
+               "my.model:2: conv: stride must be an integer of at least 1, got '+2'");
   expect_error("input 3 32 32\nconv 8 3 pad=-1\n", "my.model:2: conv: pad must be an integer of at least 0, got '-1'");
   expect_error("input 3 32 32\nconv 1e3 3\n", "my.model:2: conv: filters must be an integer of at least 1, got '1e3'");
-  expect_error("input 3 32 32\nmaxpool 2 stride=\n", "my.model:2: maxpool: stride must be an integer of at least 1, got ''");
-  expect_error("input 3 32 32\nconv 99999999999 3\n", "my.model:2: conv: filters '99999999999' is too large (at most 2147483647)");
+  expect_error("input 3 32 32\nmaxpool 2 stride=\n",
+               "my.model:2: maxpool: stride must be an integer of at least 1, got ''");
+  expect_error("input 3 32 32\nconv 99999999999 3\n",
+               "my.model:2: conv: filters '99999999999' is too large (at most 2147483647)");
   expect_error("input 3 32 32\ncrop 2147483648\n", "my.model:2: crop: crop size '2147483648' is too large");
   expect_error("input 3 32 32\ngap\ndropout 0.5abc\n", "my.model:3: dropout: rate must be a number, got '0.5abc'");
   expect_error("input 3 32 32\ngap\ndense 10 nobias=1\n", "my.model:3: dense: unknown option 'nobias=1'");
@@ -163,8 +172,10 @@ std::string error_within_memory(const std::string& text, size_t cap = size_t{256
     rlimit limit{};
     limit.rlim_cur = limit.rlim_max = static_cast<rlim_t>(pages) * ::sysconf(_SC_PAGESIZE) + cap;
     std::string message = "parsed";
-    if (pages == 0 || ::setrlimit(RLIMIT_AS, &limit) != 0) message = "could not cap the memory";
-    else try {
+    if (pages == 0 || ::setrlimit(RLIMIT_AS, &limit) != 0)
+      message = "could not cap the memory";
+    else
+      try {
         parse_model(text, "my.model", 37);
       } catch (const std::bad_alloc&) {
         message = "std::bad_alloc";
@@ -234,18 +245,20 @@ TEST(ModelFile, LimitsAreSetByEnvironmentVariables) {
   }
   {
     ScopedEnv bytes("NEBULA_MAX_ACTIVATION_BYTES", "100000");
-    expect_error("input 3 100 100\n", "my.model:1: input: one sample's layer outputs would take 30000 floats, over the "
-                                      "limit of 100000 bytes a batch");
+    expect_error("input 3 100 100\n",
+                 "my.model:1: input: one sample's layer outputs would take 30000 floats, over the "
+                 "limit of 100000 bytes a batch");
   }
   {
     ScopedEnv bytes("NEBULA_MAX_ACTIVATION_BYTES", "200000");
-    expect_error("input 3 100 100\nconv 8 3\n", "my.model:2: conv: one sample's layer outputs would take 106832 floats, "
-                                                "over the limit of 200000 bytes a batch");
+    expect_error("input 3 100 100\nconv 8 3\n",
+                 "my.model:2: conv: one sample's layer outputs would take 106832 floats, "
+                 "over the limit of 200000 bytes a batch");
   }
   for (const char* bad : {"abc", "12abc", "-5", "0", "99999999999999999999"}) {
     ScopedEnv parameters("NEBULA_MAX_PARAMETERS", bad);
-    EXPECT_NE(error_of("input 3 8 8\ngap\n").find(std::string("NEBULA_MAX_PARAMETERS: '") + bad +
-                                                  "' is not a positive whole number"),
+    EXPECT_NE(error_of("input 3 8 8\ngap\n")
+                  .find(std::string("NEBULA_MAX_PARAMETERS: '") + bad + "' is not a positive whole number"),
               std::string::npos)
         << bad;
   }
@@ -266,7 +279,8 @@ TEST(ModelFile, BatchesAreCheckedAgainstTheActivationLimit) {
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("resnet50-imagenet: a batch of 11 needs "), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("(set NEBULA_MAX_ACTIVATION_BYTES to raise it"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("(set NEBULA_MAX_ACTIVATION_BYTES to raise it"), std::string::npos)
+        << e.what();
   }
   try {
     check_batch_fits(resnet50, INT_MAX);
@@ -294,9 +308,9 @@ TEST(ModelFile, UserModelWithEveryKeyword) {
 
 const char* kTreeModel = "input 3 16 16\nconv 4 3 relu\nmaxpool 2\nflatten\ndense 8 relu\ndense outputs galaxytree\n";
 
-const std::vector<std::string> kSampleColumns = {
-    "Class1.1", "Class1.2", "Class1.3", "Class2.1", "Class2.2", "Class6.1", "Class6.2", "Class7.1", "Class7.2",
-    "Class7.3", "Class8.1", "Class8.2", "Class8.3", "Class8.4", "Class8.5", "Class8.6", "Class8.7"};
+const std::vector<std::string> kSampleColumns = {"Class1.1", "Class1.2", "Class1.3", "Class2.1", "Class2.2", "Class6.1",
+                                                 "Class6.2", "Class7.1", "Class7.2", "Class7.3", "Class8.1", "Class8.2",
+                                                 "Class8.3", "Class8.4", "Class8.5", "Class8.6", "Class8.7"};
 
 // Each question's answers sum to the parent answer (or 1), to 1e-6, in every row.
 void expect_tree_holds(const std::vector<std::string>& columns, const std::vector<float>& y, size_t rows) {

@@ -71,7 +71,8 @@ class Pickle {
   Pickle& tensor(const std::string& key, const std::string& storage_type, const std::string& storage_key,
                  int64_t storage_numel, int64_t offset, const std::vector<int64_t>& size,
                  const std::vector<int64_t>& stride) {
-    return tensor(key, [&](Pickle& p) { p.storage(storage_type, storage_key, storage_numel); }, offset, size, stride);
+    return tensor(
+        key, [&](Pickle& p) { p.storage(storage_type, storage_key, storage_numel); }, offset, size, stride);
   }
   // The same with the storage pushed by `push_storage` (a persistent id, or a
   // BINGET of one memoized earlier, as torch.save writes a shared storage).
@@ -118,14 +119,17 @@ std::string read_all(const std::string& path) {
 zip_int64_t zeros_source(void* state, void* data, zip_uint64_t length, zip_source_cmd_t command) {
   auto* remaining = static_cast<uint64_t*>(state);  // [size, still to read]
   switch (command) {
-    case ZIP_SOURCE_OPEN: remaining[1] = remaining[0]; return 0;
+    case ZIP_SOURCE_OPEN:
+      remaining[1] = remaining[0];
+      return 0;
     case ZIP_SOURCE_READ: {
       uint64_t n = std::min<uint64_t>(length, remaining[1]);
       std::memset(data, 0, n);
       remaining[1] -= n;
       return static_cast<zip_int64_t>(n);
     }
-    case ZIP_SOURCE_CLOSE: return 0;
+    case ZIP_SOURCE_CLOSE:
+      return 0;
     case ZIP_SOURCE_STAT: {
       auto* st = static_cast<zip_stat_t*>(data);
       zip_stat_init(st);
@@ -138,11 +142,14 @@ zip_int64_t zeros_source(void* state, void* data, zip_uint64_t length, zip_sourc
       zip_error_init(&none);
       return zip_error_to_data(&none, data, length);
     }
-    case ZIP_SOURCE_FREE: delete[] remaining; return 0;
+    case ZIP_SOURCE_FREE:
+      delete[] remaining;
+      return 0;
     case ZIP_SOURCE_SUPPORTS:
       return zip_source_make_command_bitmap(ZIP_SOURCE_OPEN, ZIP_SOURCE_READ, ZIP_SOURCE_CLOSE, ZIP_SOURCE_STAT,
                                             ZIP_SOURCE_ERROR, ZIP_SOURCE_FREE, -1);
-    default: return -1;
+    default:
+      return -1;
   }
 }
 
@@ -194,7 +201,9 @@ double peak_rss_mb() {
   return usage.ru_maxrss / 1024.0;  // KB on Linux
 }
 
-std::string floats(const std::vector<float>& v) { return std::string(reinterpret_cast<const char*>(v.data()), v.size() * 4); }
+std::string floats(const std::vector<float>& v) {
+  return std::string(reinterpret_cast<const char*>(v.data()), v.size() * 4);
+}
 
 std::string pth(const std::string& name, const Pickle& pickle,
                 const std::vector<std::pair<std::string, std::string>>& storages) {
@@ -347,7 +356,8 @@ TEST(PthReader, RefusesTensorsThatDoNotFitTheirStorage) {
 
   Pickle q;  // a billion elements over a storage of six
   q.begin_state_dict().tensor("w", "FloatStorage", "0", 6, 0, {1000000000}, {1}).end_state_dict();
-  expect_refused(pth("huge.pth", q, {{"0", floats({1, 2, 3, 4, 5, 6})}}), {"tensor 'w'", "more elements than its storage"});
+  expect_refused(pth("huge.pth", q, {{"0", floats({1, 2, 3, 4, 5, 6})}}),
+                 {"tensor 'w'", "more elements than its storage"});
 
   Pickle r;  // an offset past the end
   r.begin_state_dict().tensor("w", "FloatStorage", "0", 6, 5, {2}, {1}).end_state_dict();
@@ -390,7 +400,8 @@ TEST(PthReader, RefusesBrokenArchives) {
 
   // The legacy format opens with a pickled magic number.
   std::string legacy = temp_path("legacy.pth");
-  std::ofstream(legacy, std::ios::binary) << std::string("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.", 15);
+  std::ofstream(legacy, std::ios::binary)
+      << std::string("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.", 15);
   expect_refused(legacy, {"legacy", "re-save"});
 
   expect_refused(temp_path("does_not_exist.pth"), {"missing file"});
@@ -413,7 +424,6 @@ TEST(PthReader, ReadWeightsNamesTheFileForGarbageSafetensors) {
     EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
   }
 }
-
 
 // Issue 10: fc.bias names the 8-byte storage of fc.weight again, declaring it
 // 1,000 floats. Checked only at its first use, 4,000 bytes of the heap became

@@ -146,7 +146,6 @@ TEST(ResNetArchitecture, Resnet50ForwardAtSmallSize) {
   for (float v : y) EXPECT_TRUE(v > 0.0f && v < 1.0f) << v;
 }
 
-
 TEST(ResNetArchitecture, UserStageModel) {
   // A small ResNet a user might write: a named stem, a bottleneck stage, a head.
   Model model = parse_model(

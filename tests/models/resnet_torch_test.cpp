@@ -12,17 +12,17 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <fcntl.h>
 #include <fstream>
 #include <sstream>
-#include <unistd.h>
 
+#include "base/error.h"
 #include "base/file_io.h"
 #include "data/image_io.h"
-#include "base/error.h"
 #include "engine/safetensors.h"
 #include "models/imagenet_preprocess.h"
 #include "models/import_weights.h"
@@ -72,13 +72,16 @@ const FixtureState& fixture_state() {
     if (mtime(stamp) >= 0 && mtime(stamp) >= mtime(script)) {
       s.ready = true;
     } else if (std::system((python() + " -c 'import torch, torchvision' >/dev/null 2>&1").c_str()) != 0) {
-      s.skip_reason = python() + " cannot import torch and torchvision, so the ResNet parity fixtures (too big to "
-                                 "commit) cannot be generated; set NEBULA_PYTHON to a Python with PyTorch";
+      s.skip_reason = python() +
+                      " cannot import torch and torchvision, so the ResNet parity fixtures (too big to "
+                      "commit) cannot be generated; set NEBULA_PYTHON to a Python with PyTorch";
     } else {
       std::string log = dir + "/make_resnet_fixtures.log";
       std::string command = python() + " '" + script + "' '" + dir + "' >'" + log + "' 2>&1";
-      if (std::system(command.c_str()) != 0) s.error = "fixture generation failed: " + command;
-      else s.ready = true;
+      if (std::system(command.c_str()) != 0)
+        s.error = "fixture generation failed: " + command;
+      else
+        s.ready = true;
     }
     if (lock >= 0) {
       flock(lock, LOCK_UN);
@@ -89,11 +92,11 @@ const FixtureState& fixture_state() {
   return state;
 }
 
-#define REQUIRE_FIXTURES()                                                    \
-  do {                                                                        \
-    const FixtureState& fs = fixture_state();                                 \
-    if (!fs.skip_reason.empty()) GTEST_SKIP() << fs.skip_reason;              \
-    ASSERT_TRUE(fs.ready) << fs.error;                                        \
+#define REQUIRE_FIXTURES()                                       \
+  do {                                                           \
+    const FixtureState& fs = fixture_state();                    \
+    if (!fs.skip_reason.empty()) GTEST_SKIP() << fs.skip_reason; \
+    ASSERT_TRUE(fs.ready) << fs.error;                           \
   } while (0)
 
 // max |a - b| / max |b|
@@ -122,8 +125,8 @@ void expect_logits_match(const std::string& weights, const std::string& model_na
   SafetensorsFile file = read_safetensors(io);
   std::vector<float> got = forward(model, file.at(inputs_key));
   double error = relative_error(got, file.at(logits_key).to_vector());
-  std::printf("[ measured ] %s on %s: max |nebula - torch| / max |torch| = %.3g\n", model_name.c_str(),
-              weights.c_str(), error);
+  std::printf("[ measured ] %s on %s: max |nebula - torch| / max |torch| = %.3g\n", model_name.c_str(), weights.c_str(),
+              error);
   ::testing::Test::RecordProperty("max_relative_error", std::to_string(error));
   EXPECT_LE(error, kRelativeTolerance);
 }

@@ -9,10 +9,10 @@
 
 #include <set>
 
+#include "base/random.h"
 #include "engine/layers.h"
 #include "engine/ops.h"
 #include "engine/optimizer.h"
-#include "base/random.h"
 #include "engine/sequential.h"
 #include "tests/torch/torch_fixture.h"
 

@@ -43,9 +43,12 @@ void check_conv(const std::string& c) {
   options.stride = meta_int(f, c + ".stride");
   options.bias = meta_int(f, c + ".bias") != 0;
   const std::string padding = f.meta(c + ".padding");
-  if (padding == "valid") options.padding = Padding::Valid;
-  else if (padding == "same") options.padding = Padding::Same;
-  else options.pad = std::stoi(padding);
+  if (padding == "valid")
+    options.padding = Padding::Valid;
+  else if (padding == "same")
+    options.padding = Padding::Same;
+  else
+    options.pad = std::stoi(padding);
   Conv2d conv(options);
   conv.weight.value().copy_from(w);
   if (options.bias) conv.bias.value().copy_from(f.at(c + ".bias"));

@@ -96,8 +96,8 @@ inline ::testing::AssertionResult matches(const char* actual_expr, const char* e
   if (bad == 0) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << actual_expr << " differs from " << expected_expr << " at " << bad << " of "
                                        << a.size() << " entries; worst at flat index " << worst << ": "
-                                       << a[size_t(worst)] << " vs " << b[size_t(worst)] << " ("
-                                       << worst_ratio << "x the tolerance; largest |expected| " << largest << ")";
+                                       << a[size_t(worst)] << " vs " << b[size_t(worst)] << " (" << worst_ratio
+                                       << "x the tolerance; largest |expected| " << largest << ")";
 }
 
 }  // namespace torch_parity

@@ -73,8 +73,8 @@ TEST(StaleTemporary, OnlyAtomicFileNamesOfEndedProcessesCount) {
   EXPECT_TRUE(is_stale_temporary("a.csv.tmp." + std::to_string(ended) + ".12", &pid));
   EXPECT_EQ(pid, ended);
   EXPECT_FALSE(is_stale_temporary("a.csv.tmp." + std::to_string(::getpid()) + ".12", &pid));
-  for (const char* name : {"a.csv", "a.tmp", ".tmp.5.1", "a.tmp.x.1", "a.tmp.5", "a.tmp.5.x", "a.tmp.-5.1",
-                           "a.tmp.5.1.2"})
+  for (const char* name :
+       {"a.csv", "a.tmp", ".tmp.5.1", "a.tmp.x.1", "a.tmp.5", "a.tmp.5.x", "a.tmp.-5.1", "a.tmp.5.1.2"})
     EXPECT_FALSE(is_stale_temporary(name, &pid)) << name;
 }
 

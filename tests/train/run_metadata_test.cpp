@@ -80,8 +80,8 @@ TEST(RunMetadata, OldCheckpointsWithoutTheRenderAreSingleResampleRuns) {
 }
 
 TEST(RunMetadata, EveryMissingFieldIsNamed) {
-  for (const char* key : {"model", "model_source", "columns", "input_size", "crop", "seed", "split", "epoch",
-                          "best_val_rmse"}) {
+  for (const char* key :
+       {"model", "model_source", "columns", "input_size", "crop", "seed", "split", "epoch", "best_val_rmse"}) {
     CheckpointMetadata metadata = to_checkpoint_metadata(example());
     metadata.erase(key);
     expect_refused(metadata, std::string("no '") + key + "' in its metadata");
@@ -89,12 +89,25 @@ TEST(RunMetadata, EveryMissingFieldIsNamed) {
 }
 
 TEST(RunMetadata, NumbersAreParsedWholeAndInRange) {
-  const std::pair<const char*, const char*> bad[] = {
-      {"input_size", "16abc"},   {"input_size", "0"},          {"input_size", "100000"}, {"input_size", "abc"},
-      {"crop", "abc"},           {"crop", "-1"},               {"crop", "1e3"},          {"seed", "-1"},
-      {"seed", "3.5"},           {"epoch", "2147483647"},      {"epoch", "-5"},          {"epoch", "0"},
-      {"epoch", ""},             {"epoch", "two"},             {"best_val_rmse", "nan"}, {"best_val_rmse", "inf"},
-      {"best_val_rmse", "-0.1"}, {"best_val_rmse", "0.1abc"},  {"best_val_rmse", "none"}};
+  const std::pair<const char*, const char*> bad[] = {{"input_size", "16abc"},
+                                                     {"input_size", "0"},
+                                                     {"input_size", "100000"},
+                                                     {"input_size", "abc"},
+                                                     {"crop", "abc"},
+                                                     {"crop", "-1"},
+                                                     {"crop", "1e3"},
+                                                     {"seed", "-1"},
+                                                     {"seed", "3.5"},
+                                                     {"epoch", "2147483647"},
+                                                     {"epoch", "-5"},
+                                                     {"epoch", "0"},
+                                                     {"epoch", ""},
+                                                     {"epoch", "two"},
+                                                     {"best_val_rmse", "nan"},
+                                                     {"best_val_rmse", "inf"},
+                                                     {"best_val_rmse", "-0.1"},
+                                                     {"best_val_rmse", "0.1abc"},
+                                                     {"best_val_rmse", "none"}};
   for (const auto& [key, value] : bad) {
     CheckpointMetadata metadata = to_checkpoint_metadata(example());
     metadata[key] = value;
@@ -116,12 +129,9 @@ TEST(RunMetadata, ColumnsAndRenderAreChecked) {
 TEST(RunMetadata, AnInterruptedEpochIsChecked) {
   RunMetadata run = example();
   run.interrupted = {3, 0.5, 60, {0.1, 0.2, 0.3}, 60, 1.0};
-  const std::pair<const char*, const char*> bad[] = {{"interrupted_batches", "0"},
-                                                     {"interrupted_batches", "3x"},
-                                                     {"interrupted_loss_sum", "nan"},
-                                                     {"interrupted_images", "-60"},
-                                                     {"interrupted_samples", ""},
-                                                     {"interrupted_seconds", "-1"}};
+  const std::pair<const char*, const char*> bad[] = {{"interrupted_batches", "0"},    {"interrupted_batches", "3x"},
+                                                     {"interrupted_loss_sum", "nan"}, {"interrupted_images", "-60"},
+                                                     {"interrupted_samples", ""},     {"interrupted_seconds", "-1"}};
   for (const auto& [key, value] : bad) {
     CheckpointMetadata metadata = to_checkpoint_metadata(run);
     metadata[key] = value;

@@ -230,8 +230,8 @@ TEST_F(TrainEndToEnd, ResumeRefusesDamagedMetadata) {
   std::vector<std::pair<std::string, Tensor>> tensors;
   for (const SafetensorsEntry& entry : original.entries()) tensors.emplace_back(entry.name, entry.tensor);
   const std::pair<const char*, const char*> edits[] = {
-      {"epoch", "2147483647"}, {"epoch", "-5"}, {"epoch", "2x"}, {"best_val_rmse", "nan"}, {"crop", "abc"},
-      {"input_size", "16abc"}, {"epoch", "3"}};
+      {"epoch", "2147483647"}, {"epoch", "-5"},         {"epoch", "2x"}, {"best_val_rmse", "nan"},
+      {"crop", "abc"},         {"input_size", "16abc"}, {"epoch", "3"}};
   c.resume = true;
   for (const auto& [key, value] : edits) {
     std::map<std::string, std::string> metadata = original.metadata();

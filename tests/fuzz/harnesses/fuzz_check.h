@@ -8,12 +8,12 @@
 
 #include "engine/tensor.h"
 
-#define FUZZ_EXPECT(cond)                                                            \
-  do {                                                                               \
-    if (!(cond)) {                                                                   \
+#define FUZZ_EXPECT(cond)                                                                    \
+  do {                                                                                       \
+    if (!(cond)) {                                                                           \
       std::fprintf(stderr, "%s:%d: accepted input breaks: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                  \
-    }                                                                                \
+      std::abort();                                                                          \
+    }                                                                                        \
   } while (0)
 
 // A tensor a reader returns is on the CPU and every one of its values can be

@@ -39,7 +39,8 @@ std::string read_back(const std::string& path) {
 void expect_accepted(const std::string& kind, const std::string& path) {
   const std::string bytes = read_back(path);
   if (kind == "pth") {
-    parse_pth(path.size() > 4 && path.substr(path.size() - 4) == ".pkl" ? pth_archive(bytes, seed_storages()) : bytes, path);
+    parse_pth(path.size() > 4 && path.substr(path.size() - 4) == ".pkl" ? pth_archive(bytes, seed_storages()) : bytes,
+              path);
   } else if (kind == "safetensors") {
     parse_safetensors(bytes, path);
   } else if (kind == "model") {
@@ -62,20 +63,19 @@ void write_safetensors_seeds(const std::string& dir) {
   write_safetensors(dir + "/f32.safetensors",
                     {{"conv.weight", Tensor::full({4, 2, 2, 2}, 0.5f)}, {"conv.bias", Tensor::full({4}, -1.0f)}},
                     {{"model", "cnn1"}, {"epoch", "3"}});
-  const std::string header =
-      R"({"a":{"dtype":"F16","shape":[2],"data_offsets":[0,4]},)"
-      R"("b":{"dtype":"BF16","shape":[2],"data_offsets":[4,8]},)"
-      R"("c":{"dtype":"F64","shape":[1],"data_offsets":[8,16]},)"
-      R"("d":{"dtype":"I64","shape":[],"data_offsets":[16,24]},)"
-      R"("e":{"dtype":"I32","shape":[1,1],"data_offsets":[24,28]},)"
-      R"("f":{"dtype":"U8","shape":[2],"data_offsets":[28,30]},)"
-      R"("g":{"dtype":"BOOL","shape":[2],"data_offsets":[30,32]},)"
-      R"("__metadata__":{"format":"pt"}})";
+  const std::string header = R"({"a":{"dtype":"F16","shape":[2],"data_offsets":[0,4]},)"
+                             R"("b":{"dtype":"BF16","shape":[2],"data_offsets":[4,8]},)"
+                             R"("c":{"dtype":"F64","shape":[1],"data_offsets":[8,16]},)"
+                             R"("d":{"dtype":"I64","shape":[],"data_offsets":[16,24]},)"
+                             R"("e":{"dtype":"I32","shape":[1,1],"data_offsets":[24,28]},)"
+                             R"("f":{"dtype":"U8","shape":[2],"data_offsets":[28,30]},)"
+                             R"("g":{"dtype":"BOOL","shape":[2],"data_offsets":[30,32]},)"
+                             R"("__metadata__":{"format":"pt"}})";
   std::string file(8, '\0');
   for (int i = 0; i < 8; ++i) file[i] = char(uint64_t(header.size()) >> (8 * i));
   file += header;
-  const uint8_t data[32] = {0x00, 0x3c, 0x00, 0xc0, 0x80, 0x3f, 0x00, 0x40, 0, 0, 0, 0, 0, 0, 0xe0, 0x3f,
-                            7,    0,    0,    0,    0,    0,    0,    0,    0xff, 0xff, 0xff, 0xff, 1, 255, 0, 1};
+  const uint8_t data[32] = {0x00, 0x3c, 0x00, 0xc0, 0x80, 0x3f, 0x00, 0x40, 0,    0,    0,    0,    0, 0,   0xe0, 0x3f,
+                            7,    0,    0,    0,    0,    0,    0,    0,    0xff, 0xff, 0xff, 0xff, 1, 255, 0,    1};
   file.append(reinterpret_cast<const char*>(data), sizeof data);
   write_seed(dir, "dtypes.safetensors", file);
 }
@@ -102,7 +102,8 @@ void write_model_seeds(const std::string& dir) {
 
 // A file with the first question's columns and one with all 37.
 void write_label_seeds(const std::string& dir) {
-  write_seed(dir, "question1.csv", "GalaxyID,Class1.1,Class1.2,Class1.3\n100008,0.383147,0.616853,0\n100023,0.327,0.663,0.01\n");
+  write_seed(dir, "question1.csv",
+             "GalaxyID,Class1.1,Class1.2,Class1.3\n100008,0.383147,0.616853,0\n100023,0.327,0.663,0.01\n");
   const std::vector<std::string>& columns = data::class_names();
   std::vector<float> values(2 * columns.size());
   for (size_t i = 0; i < values.size(); ++i) values[i] = float(i % 7) / 7.0f;
@@ -125,7 +126,8 @@ void write_image_seeds(const std::string& dir) {
                         {"progressive.jpg", 3, {90, true, true}},
                         {"gray.jpg", 1, {90, true, false}},
                         {"cmyk.jpg", 4, {90, false, false}}};
-  for (const Jpeg& j : jpegs) write_seed(dir, j.name, text(data::encode_jpeg(pixels.data(), w, h, j.channels, j.options)));
+  for (const Jpeg& j : jpegs)
+    write_seed(dir, j.name, text(data::encode_jpeg(pixels.data(), w, h, j.channels, j.options)));
   write_seed(dir, "luma1x4.jpg", jpeg_with_luma_sampling(pixels.data(), w, h, 1, 4));
   for (int channels : {1, 3, 4})
     write_seed(dir, "c" + std::to_string(channels) + ".png", text(data::encode_png(pixels.data(), w, h, channels)));
@@ -141,9 +143,11 @@ int main(int argc, char** argv) {
   }
   using namespace nebula::fuzz;
   const std::string out = argv[1];
-  const std::pair<const char*, void (*)(const std::string&)> kinds[] = {
-      {"pth", write_pth_seeds},     {"safetensors", write_safetensors_seeds}, {"model", write_model_seeds},
-      {"labels", write_label_seeds}, {"image", write_image_seeds}};
+  const std::pair<const char*, void (*)(const std::string&)> kinds[] = {{"pth", write_pth_seeds},
+                                                                        {"safetensors", write_safetensors_seeds},
+                                                                        {"model", write_model_seeds},
+                                                                        {"labels", write_label_seeds},
+                                                                        {"image", write_image_seeds}};
   for (const auto& [kind, write] : kinds) {
     const std::string dir = out + "/" + kind;
     std::filesystem::create_directories(dir);

@@ -13,8 +13,8 @@
 #include "kernels/dropout.h"
 #include "kernels/galaxy_tree_output.h"
 #include "kernels/global_avg_pool.h"
-#include "kernels/mse.h"
 #include "kernels/maxpool2d.h"
+#include "kernels/mse.h"
 #include "kernels/optimizer_update.h"
 
 namespace {

@@ -45,7 +45,9 @@ const Storages& seed_storages() {
     std::vector<uint16_t> h(16, 0x3c00);  // 1.0
     std::vector<int64_t> l = {7, 0, 1, -1, 2, 3, 4, 5};
     std::vector<double> d = {0.5, -1e300, 1e-300, 3, 4, 5, 6, 7};
-    auto raw = [](const auto& v) { return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(v[0])); };
+    auto raw = [](const auto& v) {
+      return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(v[0]));
+    };
     return Storages{{"0", raw(f)}, {"1", raw(h)}, {"2", raw(l)}, {"3", raw(d)}};
   }();
   return fixed;

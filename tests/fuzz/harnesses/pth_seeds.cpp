@@ -100,7 +100,8 @@ std::string checkpoint() {
 }  // namespace
 
 void write_pth_seeds(const std::string& dir) {
-  const std::pair<const char*, std::string> pickles[] = {{"plain", plain()}, {"mixed", mixed()}, {"checkpoint", checkpoint()}};
+  const std::pair<const char*, std::string> pickles[] = {
+      {"plain", plain()}, {"mixed", mixed()}, {"checkpoint", checkpoint()}};
   for (const auto& [name, pickle] : pickles) {
     write_seed(dir, std::string(name) + ".pkl", pickle);
     write_seed(dir, std::string(name) + ".pth", pth_archive(pickle, seed_storages()));
