@@ -9,7 +9,7 @@ Tensor dihedral_view(const Tensor& images, int view) {
   NEBULA_CHECK(images.rank() == 4 && images.dim(2) == images.dim(3), "dihedral view: images must be [N, C, S, S], got ",
                to_string(images.shape()));
   if (view == 0) return images;
-  const Tensor host = images.to(Device::CPU);
+  const Tensor host = images.on_host();
   Tensor out(images.shape());
   const int64_t planes = images.dim(0) * images.dim(1), s = images.dim(2);
   const float* in = host.data();

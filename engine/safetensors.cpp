@@ -306,12 +306,8 @@ void write_safetensors(const std::string& path, const std::vector<std::pair<std:
   for (const auto& entry : tensors) {
     const Tensor& t = entry.second;
     if (t.numel() == 0) continue;
-    if (t.device() == Device::CPU) {
-      file.write(reinterpret_cast<const char*>(t.data()), size_t(t.numel()) * 4);
-    } else {
-      std::vector<float> host = t.to_vector();
-      file.write(reinterpret_cast<const char*>(host.data()), host.size() * 4);
-    }
+    const Tensor host = t.on_host();
+    file.write(reinterpret_cast<const char*>(host.data()), size_t(host.numel()) * 4);
   }
   file.commit();
 }

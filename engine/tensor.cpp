@@ -62,6 +62,8 @@ Tensor Tensor::to(Device target) const {
   return out;
 }
 
+Tensor Tensor::on_host() const { return device() == Device::CPU ? *this : to(Device::CPU); }
+
 std::vector<float> Tensor::to_vector() const {
   std::vector<float> values(numel());
   copy_bytes(values.data(), Device::CPU, data(), device(), values.size() * sizeof(float));

@@ -52,6 +52,8 @@ class Tensor {
   Tensor reshape(Shape shape) const;
   Tensor clone() const;
   Tensor to(Device device) const;
+  // This tensor where the host can read it: itself on the CPU, else a CPU copy.
+  Tensor on_host() const;
   // Moves this tensor's storage, and so every copy sharing it, to device.
   void move_to(Device device);
   std::vector<float> to_vector() const;
