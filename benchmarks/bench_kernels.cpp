@@ -44,6 +44,7 @@
 #include "kernels/maxpool2d.h"
 #include "kernels/optimizer_update.h"
 #include "tests/cases/conv2d_cases.h"
+#include "tests/cases/dense_cases.h"
 #include "tests/cases/maxpool2d_cases.h"
 
 namespace nebula {
@@ -392,11 +393,9 @@ void add_dropout_benchmarks() {
 // ---- dense -----------------------------------------------------------------
 
 void add_dense_benchmarks() {
-  const std::vector<std::pair<std::string, DenseParams>> cases = {
-      {"cnn1_fc1", DenseParams{100, 2048, 512}},
-      {"cnn1_fc2", DenseParams{100, 512, 37}},
-  };
-  for (const auto& [name, p] : cases) {
+  for (const cases::DenseCase& c : cases::dense_model_cases(100)) {
+    const std::string& name = c.name;
+    const DenseParams p = c.params();
     const int64_t x = int64_t(p.batch) * p.in_features, w = int64_t(p.out_features) * p.in_features;
     const int64_t y = int64_t(p.batch) * p.out_features, bias = p.out_features;
     const double f = 2.0 * p.batch * p.in_features * p.out_features;

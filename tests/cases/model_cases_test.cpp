@@ -1,9 +1,11 @@
 // The case tables' model layers are the models' layers: each shape is valid,
 // and in cnn1 each convolution feeds the pooling after it, which feeds the
-// next convolution (a typo in one table would break the chain).
+// next convolution, and the last pooling the dense layers (a typo in one table
+// would break the chain).
 #include <gtest/gtest.h>
 
 #include "tests/cases/conv2d_cases.h"
+#include "tests/cases/dense_cases.h"
 #include "tests/cases/maxpool2d_cases.h"
 
 namespace nebula::cases {
@@ -26,8 +28,12 @@ TEST(ModelCases, Cnn1ConvolutionsAndPoolsChain) {
         EXPECT_EQ(next.in_channels, pool.channels);
       }
     }
-    // cnn1 flattens 128 x 4 x 4 = 2048 features into its first dense layer.
-    EXPECT_EQ(pools[3].p.channels * pools[3].p.out_h * pools[3].p.out_w, 2048);
+    // cnn1 flattens 128 x 4 x 4 = 2048 features into its first dense layer, which feeds the second.
+    const std::vector<DenseCase> dense = dense_model_cases(batch);
+    EXPECT_EQ(dense[0].name, "cnn1_fc1");
+    EXPECT_EQ(pools[3].p.channels * pools[3].p.out_h * pools[3].p.out_w, dense[0].in());
+    EXPECT_EQ(dense[1].in(), dense[0].out);
+    EXPECT_EQ(dense[1].batch(), batch);
   }
 }
 

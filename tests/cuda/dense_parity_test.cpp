@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "engine/dispatch.h"
+#include "tests/cases/dense_cases.h"
 #include "tests/cuda/cuda_test_util.h"
 
 namespace nebula {
@@ -17,29 +18,12 @@ using test::TensorList;
 using test::uniform_tensor;
 using test::written;
 
-struct DenseCase {
-  std::string origin;
-  Shape x;  // [N, in] or [N, C, H, W]
-  int out;
-
-  int64_t batch() const { return x[0]; }
-  int64_t in() const { return numel(x) / x[0]; }
-  std::string describe() const {
-    return "dense (" + origin + ") x " + to_string(x) + " -> " + std::to_string(out) + " features";
-  }
-};
+using cases::DenseCase;
 
 std::vector<DenseCase> all_cases() {
-  std::vector<DenseCase> cases = {
-      {"1 -> 1", {1, 1}, 1},
-      {"odd sizes", {7, 33}, 37},
-      {"one output", {3, 5}, 1},
-      {"wide output", {3, 5}, 1000},
-      {"cnn1 dense 1", {8, 2048}, 512},
-      {"cnn1 dense 2, batch 100", {100, 512}, 37},
-      {"ResNet head", {16, 512}, 37},
-      {"input still [N, C, H, W]", {2, 8, 5, 5}, 17},
-  };
+  std::vector<DenseCase> cases = cases::dense_edge_cases();
+  for (const DenseCase& c : cases::dense_model_cases(8)) cases.push_back(c);
+  cases.push_back({"cnn1_fc2 at batch 100", {100, 512}, 37});
   for (uint64_t seed : test::test_seeds()) {
     Generator g(seed);
     cases.push_back(
@@ -54,14 +38,14 @@ Shape y_shape(const DenseCase& c) { return {c.batch(), c.out}; }
 void check_forward(const DenseCase& c, uint64_t seed, bool bias, float scale = 1.0f) {
   TensorList in = {uniform_tensor(c.x, seed, -scale, scale), uniform_tensor(w_shape(c), seed + 1)};
   if (bias) in.push_back(uniform_tensor({c.out}, seed + 2));
-  expect_parity(c.describe() + (bias ? ", forward" : ", forward without bias"), in, {written("y", y_shape(c))},
+  expect_parity(cases::describe(c) + (bias ? ", forward" : ", forward without bias"), in, {written("y", y_shape(c))},
                 [bias](TensorList& in, TensorList& out) {
                   dispatch::dense_forward(in[0], in[1], bias ? &in[2] : nullptr, out[0]);
                 });
 }
 
 void check_backward_data(const DenseCase& c, uint64_t seed, float scale = 1.0f) {
-  expect_parity(c.describe() + ", backward data",
+  expect_parity(cases::describe(c) + ", backward data",
                 {uniform_tensor(y_shape(c), seed + 3, -scale, scale), uniform_tensor(w_shape(c), seed + 1)},
                 {written("dx", c.x)},
                 [](TensorList& in, TensorList& out) { dispatch::dense_backward_data(in[0], in[1], out[0]); });
@@ -70,7 +54,7 @@ void check_backward_data(const DenseCase& c, uint64_t seed, float scale = 1.0f) 
 void check_backward_weight(const DenseCase& c, uint64_t seed, bool bias, float scale = 1.0f) {
   std::vector<Output> outputs = {written("dw", w_shape(c))};
   if (bias) outputs.push_back(written("dbias", {c.out}));
-  expect_parity(c.describe() + (bias ? ", backward weight" : ", backward weight without bias gradient"),
+  expect_parity(cases::describe(c) + (bias ? ", backward weight" : ", backward weight without bias gradient"),
                 {uniform_tensor(c.x, seed, -scale, scale), uniform_tensor(y_shape(c), seed + 3, -scale, scale)},
                 outputs, [bias](TensorList& in, TensorList& out) {
                   dispatch::dense_backward_weight(in[0], in[1], out[0], bias ? &out[1] : nullptr);

@@ -5,6 +5,7 @@
 #include <limits>
 #include <string>
 
+#include "tests/cases/dense_cases.h"
 #include "tests/kernels/gradient_checker.h"
 
 namespace nebula {
@@ -41,10 +42,14 @@ void check_dense_gradients(DenseParams p, bool with_bias, unsigned seed) {
   if (with_bias) checker.check("dense dbias", b, db, objective);
 }
 
-TEST(DenseGrad, Small) { check_dense_gradients({3, 5, 4}, true, 1); }
-TEST(DenseGrad, SingleSample) { check_dense_gradients({1, 7, 2}, true, 2); }
-TEST(DenseGrad, SingleOutput) { check_dense_gradients({6, 4, 1}, true, 3); }
-TEST(DenseGrad, NoBias) { check_dense_gradients({4, 3, 5}, false, 4); }
+TEST(DenseGrad, EdgeCasesOfTheTable) {
+  unsigned seed = 1;
+  for (const cases::DenseCase& c : cases::dense_edge_cases()) {
+    SCOPED_TRACE(cases::describe(c));
+    check_dense_gradients(c.params(), /*with_bias=*/seed % 2 == 1, seed);
+    ++seed;
+  }
+}
 
 using test::FVec;
 using test::random_floats;
