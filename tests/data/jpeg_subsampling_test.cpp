@@ -3,15 +3,11 @@
 // libjpeg: whole, windowed, DCT-scaled, and truncated ones still fail.
 #include <gtest/gtest.h>
 
-#include <csetjmp>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
-
-#include <jpeglib.h>
 
 #include "data/image_io.h"
 #include "data_test_util.h"
+#include "tests/data/jpeg_sampling.h"
 
 namespace nebula::data {
 namespace {
@@ -19,32 +15,7 @@ namespace {
 // Encodes RGB with the given luma sampling factors (chroma 1x1), as libjpeg allows
 // and TurboJPEG's API does not.
 std::vector<uint8_t> encode_with_sampling(const std::vector<uint8_t>& rgb, int w, int h, int luma_h, int luma_v) {
-  jpeg_compress_struct cinfo;
-  jpeg_error_mgr error;
-  cinfo.err = jpeg_std_error(&error);
-  jpeg_create_compress(&cinfo);
-  unsigned char* buffer = nullptr;
-  unsigned long size = 0;
-  jpeg_mem_dest(&cinfo, &buffer, &size);
-  cinfo.image_width = JDIMENSION(w);
-  cinfo.image_height = JDIMENSION(h);
-  cinfo.input_components = 3;
-  cinfo.in_color_space = JCS_RGB;
-  jpeg_set_defaults(&cinfo);
-  jpeg_set_quality(&cinfo, 98, TRUE);
-  cinfo.comp_info[0].h_samp_factor = luma_h;
-  cinfo.comp_info[0].v_samp_factor = luma_v;
-  for (int c = 1; c < 3; ++c) cinfo.comp_info[c].h_samp_factor = cinfo.comp_info[c].v_samp_factor = 1;
-  jpeg_start_compress(&cinfo, TRUE);
-  while (cinfo.next_scanline < cinfo.image_height) {
-    JSAMPROW row = const_cast<uint8_t*>(rgb.data()) + size_t(cinfo.next_scanline) * w * 3;
-    jpeg_write_scanlines(&cinfo, &row, 1);
-  }
-  jpeg_finish_compress(&cinfo);
-  jpeg_destroy_compress(&cinfo);
-  std::vector<uint8_t> out(buffer, buffer + size);
-  std::free(buffer);
-  return out;
+  return nebula::test::jpeg_with_luma_sampling(rgb.data(), w, h, luma_h, luma_v, 98);
 }
 
 // A smooth image, so that chroma subsampling loses little.

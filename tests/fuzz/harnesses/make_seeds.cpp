@@ -19,6 +19,7 @@
 #include "models/pth_reader.h"
 #include "pth_archive.h"
 #include "seeds.h"
+#include "tests/data/jpeg_sampling.h"
 
 namespace nebula::fuzz {
 
@@ -128,7 +129,7 @@ void write_image_seeds(const std::string& dir) {
                         {"cmyk.jpg", 4, {90, false, false}}};
   for (const Jpeg& j : jpegs)
     write_seed(dir, j.name, text(data::encode_jpeg(pixels.data(), w, h, j.channels, j.options)));
-  write_seed(dir, "luma1x4.jpg", jpeg_with_luma_sampling(pixels.data(), w, h, 1, 4));
+  write_seed(dir, "luma1x4.jpg", text(test::jpeg_with_luma_sampling(pixels.data(), w, h, 1, 4)));
   for (int channels : {1, 3, 4})
     write_seed(dir, "c" + std::to_string(channels) + ".png", text(data::encode_png(pixels.data(), w, h, channels)));
 }
