@@ -16,7 +16,7 @@ namespace nebula {
 // so that --resume continues with its next batch and the epoch's figures come
 // out as an uninterrupted run's would.
 struct InterruptedEpoch {
-  size_t batches = 0;   // steps done; 0: the checkpoint ends a whole epoch
+  size_t batches = 0;   // the epoch's batches done; 0: it ends a whole epoch
   double loss_sum = 0;  // image-weighted sum of the steps' losses
   size_t images = 0;
   std::vector<double> squared_errors;  // the training RMSE meter's per-column sums

@@ -211,7 +211,8 @@ struct EpochTraining {
   RmseMeter meter;
   double seconds = 0;
   bool finite = true;
-  bool stopped = false;  // by a signal, before the epoch's last batch
+  bool stopped = false;   // by a signal, before the epoch's last batch
+  size_t next_batch = 0;  // the loader's position: where a resumed epoch goes on
 };
 
 void train_epoch(Job& job, GraphedTrainingStep& graphed, int epoch, EpochTraining* t) {
@@ -223,12 +224,14 @@ void train_epoch(Job& job, GraphedTrainingStep& graphed, int epoch, EpochTrainin
   const InterruptedEpoch& from = job.run.interrupted;
   t->losses = LossTracker({from.loss_sum, from.images, from.batches});
   if (from.batches) t->meter.restore(from.squared_errors, from.samples);
+  t->next_batch = from.batches;
   job.train_loader->start_epoch(epoch, from.batches);
   ProgressBar bar("epoch " + std::to_string(epoch) + "/" + std::to_string(job.c.epochs),
                   job.train_loader->batches_per_epoch());
   data::Batch batch;
   while (t->finite && !t->stopped && job.train_loader->next(&batch)) {
-    if (batch.size() == 0) continue;
+    t->next_batch = batch.index + 1;
+    if (batch.size() == 0) continue;  // every image broken (each named): counted as done
     StepResult step = job.c.cuda_graph ? graphed.run(batch.images, batch.labels)
                                        : training_step(net, *job.optimizer, batch.images, batch.labels);
     t->meter.add(step.prediction, batch.labels);
@@ -255,13 +258,13 @@ const char* stop_signal_name(const StopRequest& stop) { return stop.signal_numbe
 // Saves where a stopped epoch stands, so --resume continues with its next batch.
 void save_stopped_epoch(Job& job, int epoch, const EpochTraining& t) {
   LossTracker::Totals totals = t.losses.totals();
-  job.run.interrupted = {totals.batches,    totals.loss_sum, totals.images, t.meter.column_squared_errors(),
+  job.run.interrupted = {t.next_batch,      totals.loss_sum, totals.images, t.meter.column_squared_errors(),
                          t.meter.samples(), t.seconds};
   save_checkpoint(job.dir->last_checkpoint(), *job.model.network, job.optimizer.get(), to_checkpoint_metadata(job.run));
   std::fprintf(stderr,
                "\nstopped by %s after batch %zu of epoch %d; saved %s: run the same command with --resume "
                "to continue\n",
-               stop_signal_name(job.stop), totals.batches, epoch, job.dir->last_checkpoint().c_str());
+               stop_signal_name(job.stop), t.next_batch, epoch, job.dir->last_checkpoint().c_str());
 }
 
 // Validation, the history and curves, and the checkpoints (best when it improved, then last).
