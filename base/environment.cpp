@@ -1,10 +1,10 @@
 #include "base/environment.h"
 
-#include <charconv>
 #include <cstdlib>
-#include <cstring>
+#include <limits>
 
 #include "base/error.h"
+#include "base/parse_number.h"
 
 namespace nebula {
 
@@ -12,9 +12,7 @@ int64_t positive_whole_from_environment(const char* variable, int64_t fallback, 
   const char* text = std::getenv(variable);
   if (text == nullptr || *text == '\0') return fallback;
   int64_t value = 0;
-  const char* end = text + std::strlen(text);
-  auto [stop, error] = std::from_chars(text, end, value);
-  NEBULA_CHECK(error == std::errc() && stop == end && value > 0, variable, ": '", text,
+  NEBULA_CHECK(parse_whole_number<int64_t>(text, 1, std::numeric_limits<int64_t>::max(), &value), variable, ": '", text,
                "' is not a positive whole number (it sets ", what, ")");
   return value;
 }

@@ -1,13 +1,11 @@
 #include "kernels/cuda/allocator.h"
 
-#include <charconv>
-#include <cstdlib>
-#include <cstring>
 #include <map>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
 
+#include "base/environment.h"
 #include "kernels/cuda/runtime.h"
 
 namespace nebula {
@@ -196,16 +194,8 @@ CachingAllocator& allocator() {
 }  // namespace
 
 size_t memory_limit() {
-  static const size_t limit = [] {
-    const char* text = std::getenv("NEBULA_GPU_MEMORY_LIMIT");
-    if (text == nullptr || *text == '\0') return size_t(0);
-    size_t value = 0;
-    const char* end = text + std::strlen(text);
-    auto [stop, error] = std::from_chars(text, end, value);
-    NEBULA_CHECK(error == std::errc() && stop == end && value > 0, "NEBULA_GPU_MEMORY_LIMIT: '", text,
-                 "' is not a positive whole number of bytes");
-    return value;
-  }();
+  static const size_t limit = size_t(positive_whole_from_environment(
+      "NEBULA_GPU_MEMORY_LIMIT", 0, "the bytes of GPU memory the allocator may reserve"));
   return limit;
 }
 
