@@ -361,6 +361,16 @@ TEST_F(TrainEndToEnd, PredictAveragesEnsemblesAndViewsAndScores) {
   EXPECT_EQ(scored.score.galaxies, ids.size());
   EXPECT_NEAR(scored.score.rmse, trained.test_rmse, 1e-5);  // the label file keeps about 7 digits
   EXPECT_EQ(scored.score.per_question.size(), 11u);
+  // A label file with other columns, or a number of views out of range, is refused by name.
+  data::write_labels(c.out_dir + "/q1_labels.csv", {"Class1.1", "Class1.2", "Class1.3"}, {ids[0]}, {0.2f, 0.3f, 0.5f});
+  p.labels = c.out_dir + "/q1_labels.csv";
+  expect_error([&] { predict_submission(p); }, {p.labels, "its columns are not the 37 the model predicts"});
+  p.labels.clear();
+  for (int tta : {0, 65}) {
+    p.tta = tta;
+    expect_error([&] { predict_submission(p); }, {"--tta must be from 1 to 64 views, got " + std::to_string(tta)});
+  }
+  p.tta = 1;
 
   // A model predicting other columns (the same count, in another order) cannot join the ensemble.
   SafetensorsFile file = read_safetensors(last);
