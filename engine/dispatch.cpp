@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <initializer_list>
+#include <vector>
 
 #include "base/error.h"
 #include "engine/view_tables.h"
@@ -12,12 +13,14 @@
 #include "kernels/global_avg_pool.h"
 #include "kernels/maxout.h"
 #include "kernels/mse.h"
+#include "kernels/precision.h"
 
 namespace nebula {
 
 namespace {
 Backend current_backend = Backend::Native;
 const uint64_t* dropout_offset_counter = nullptr;
+Precision current_precision = Precision::FP32;
 
 using TensorList = std::initializer_list<const Tensor*>;
 
@@ -58,6 +61,33 @@ DenseParams dense_params(const char* op, const Tensor& x, const Tensor& w) {
   return p;
 }
 
+// The CPU's rounding reference: a GEMM operand rounded to the precision set
+// (kernels/precision.h), or the operand itself at fp32.
+class GemmOperand {
+ public:
+  explicit GemmOperand(const Tensor& t) : data_(t.data()) {
+    if (current_precision == Precision::FP32) return;
+    rounded_.resize(size_t(t.numel()));
+    ref::round_values(current_precision, t.numel(), t.data(), rounded_.data());
+    data_ = rounded_.data();
+  }
+  const float* data() const { return data_; }
+
+ private:
+  const float* data_;
+  std::vector<float> rounded_;
+};
+
+// The native GEMM kernels run fp32 alone (their tensor-core paths are not
+// built yet); cuDNN and cuBLAS run fp32 and, in tensor-op math, tf32.
+void expect_gpu_precision(const char* op, Path path) {
+  NEBULA_CHECK(path != Path::Native || current_precision == Precision::FP32, op,
+               ": the native GPU kernels run fp32 only; --precision ", precision_name(current_precision),
+               " needs --backend cudnn");
+  NEBULA_CHECK(path != Path::Library || current_precision != Precision::BF16, op,
+               ": --precision bf16 runs on the CPU's rounding reference only (bf16 storage on the GPU is not built yet)");
+}
+
 int64_t conv_in(const Conv2dParams& p) { return int64_t(p.batch) * p.in_channels * p.in_h * p.in_w; }
 int64_t conv_out(const Conv2dParams& p) { return int64_t(p.batch) * p.out_channels * p.out_h * p.out_w; }
 int64_t conv_weight(const Conv2dParams& p) { return int64_t(p.out_channels) * p.in_channels * p.kernel_h * p.kernel_w; }
@@ -72,6 +102,12 @@ float* data_or_null(Tensor* t) { return t ? t->data() : nullptr; }
 
 void set_backend(Backend backend) { current_backend = backend; }
 Backend backend() { return current_backend; }
+
+void set_precision(Precision precision) {
+  current_precision = precision;
+  cudnn::set_tf32_math(precision == Precision::TF32);
+}
+Precision precision() { return current_precision; }
 const char* backend_name(Backend backend) { return backend == Backend::Native ? "native" : "cudnn"; }
 
 Backend parse_backend(const std::string& name) {
@@ -87,6 +123,7 @@ void set_dropout_offset_counter(const uint64_t* counter) { dropout_offset_counte
 void conv2d_forward(const Conv2dParams& p, const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y, bool relu) {
   const char* op = "conv2d forward";
   Path path = path_for(op, {&x, &w, &y});
+  expect_gpu_precision(op, path);
   expect_numel(op, "input", x, conv_in(p));
   expect_numel(op, "weight", w, conv_weight(p));
   expect_numel(op, "output", y, conv_out(p));
@@ -94,7 +131,7 @@ void conv2d_forward(const Conv2dParams& p, const Tensor& x, const Tensor& w, con
   if (bias) NEBULA_CHECK(bias->device() == x.device(), op, ": bias on another device");
   switch (path) {
     case Path::Cpu:
-      cpu::conv2d_forward(p, x.data(), w.data(), data_or_null(bias), y.data());
+      cpu::conv2d_forward(p, GemmOperand(x).data(), GemmOperand(w).data(), data_or_null(bias), y.data());
       if (relu) ref::relu_forward(y.numel(), y.data(), y.data());
       break;
     case Path::Native:
@@ -109,12 +146,13 @@ void conv2d_forward(const Conv2dParams& p, const Tensor& x, const Tensor& w, con
 void conv2d_backward_data(const Conv2dParams& p, const Tensor& dy, const Tensor& w, Tensor& dx) {
   const char* op = "conv2d backward data";
   Path path = path_for(op, {&dy, &w, &dx});
+  expect_gpu_precision(op, path);
   expect_numel(op, "output gradient", dy, conv_out(p));
   expect_numel(op, "weight", w, conv_weight(p));
   expect_numel(op, "input gradient", dx, conv_in(p));
   switch (path) {
     case Path::Cpu:
-      cpu::conv2d_backward_data(p, dy.data(), w.data(), dx.data());
+      cpu::conv2d_backward_data(p, GemmOperand(dy).data(), GemmOperand(w).data(), dx.data());
       break;
     case Path::Native:
       cuda::conv2d_backward_data(p, dy.data(), w.data(), dx.data());
@@ -128,13 +166,14 @@ void conv2d_backward_data(const Conv2dParams& p, const Tensor& dy, const Tensor&
 void conv2d_backward_filter(const Conv2dParams& p, const Tensor& x, const Tensor& dy, Tensor& dw, Tensor* dbias) {
   const char* op = "conv2d backward filter";
   Path path = path_for(op, {&x, &dy, &dw});
+  expect_gpu_precision(op, path);
   expect_numel(op, "input", x, conv_in(p));
   expect_numel(op, "output gradient", dy, conv_out(p));
   expect_numel(op, "weight gradient", dw, conv_weight(p));
   if (dbias) expect_numel(op, "bias gradient", *dbias, p.out_channels);
   switch (path) {
     case Path::Cpu:
-      cpu::conv2d_backward_filter(p, x.data(), dy.data(), dw.data(), data_or_null(dbias));
+      cpu::conv2d_backward_filter(p, GemmOperand(x).data(), GemmOperand(dy).data(), dw.data(), data_or_null(dbias));
       break;
     case Path::Native:
       cuda::conv2d_backward_filter(p, x.data(), dy.data(), dw.data(), data_or_null(dbias));
@@ -148,12 +187,13 @@ void conv2d_backward_filter(const Conv2dParams& p, const Tensor& x, const Tensor
 void dense_forward(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) {
   const char* op = "dense forward";
   Path path = path_for(op, {&x, &w, &y});
+  expect_gpu_precision(op, path);
   DenseParams p = dense_params(op, x, w);
   expect_numel(op, "output", y, int64_t(p.batch) * p.out_features);
   if (bias) expect_numel(op, "bias", *bias, p.out_features);
   switch (path) {
     case Path::Cpu:
-      cpu::dense_forward(p, x.data(), w.data(), data_or_null(bias), y.data());
+      cpu::dense_forward(p, GemmOperand(x).data(), GemmOperand(w).data(), data_or_null(bias), y.data());
       break;
     case Path::Native:
       cuda::dense_forward(p, x.data(), w.data(), data_or_null(bias), y.data());
@@ -167,11 +207,12 @@ void dense_forward(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor&
 void dense_backward_data(const Tensor& dy, const Tensor& w, Tensor& dx) {
   const char* op = "dense backward data";
   Path path = path_for(op, {&dy, &w, &dx});
+  expect_gpu_precision(op, path);
   DenseParams p = dense_params(op, dx, w);
   expect_numel(op, "output gradient", dy, int64_t(p.batch) * p.out_features);
   switch (path) {
     case Path::Cpu:
-      cpu::dense_backward_data(p, dy.data(), w.data(), dx.data());
+      cpu::dense_backward_data(p, GemmOperand(dy).data(), GemmOperand(w).data(), dx.data());
       break;
     case Path::Native:
       cuda::dense_backward_data(p, dy.data(), w.data(), dx.data());
@@ -185,12 +226,13 @@ void dense_backward_data(const Tensor& dy, const Tensor& w, Tensor& dx) {
 void dense_backward_weight(const Tensor& x, const Tensor& dy, Tensor& dw, Tensor* dbias) {
   const char* op = "dense backward weight";
   Path path = path_for(op, {&x, &dy, &dw});
+  expect_gpu_precision(op, path);
   DenseParams p = dense_params(op, x, dw);
   expect_numel(op, "output gradient", dy, int64_t(p.batch) * p.out_features);
   if (dbias) expect_numel(op, "bias gradient", *dbias, p.out_features);
   switch (path) {
     case Path::Cpu:
-      cpu::dense_backward_weight(p, x.data(), dy.data(), dw.data(), data_or_null(dbias));
+      cpu::dense_backward_weight(p, GemmOperand(x).data(), GemmOperand(dy).data(), dw.data(), data_or_null(dbias));
       break;
     case Path::Native:
       cuda::dense_backward_weight(p, x.data(), dy.data(), dw.data(), data_or_null(dbias));

@@ -14,6 +14,7 @@
 #include "kernels/galaxy_tree_output.h"
 #include "kernels/maxpool2d.h"
 #include "kernels/optimizer_update.h"
+#include "kernels/precision.h"
 #include "kernels/view_merge.h"
 
 namespace nebula {
@@ -27,6 +28,13 @@ Backend backend();
 const char* backend_name(Backend backend);
 // Parses "native" or "cudnn"; throws naming the flag otherwise.
 Backend parse_backend(const std::string& name);
+
+// The precision of every convolution and dense GEMM (kernels/precision.h):
+// on the CPU its rounding reference, on the GPU cuDNN's and cuBLAS's
+// tensor-op math for tf32 (the native kernels run fp32 only, and a GEMM
+// asked of them at another precision throws). fp32 by default.
+void set_precision(Precision precision);
+Precision precision();
 
 namespace dispatch {
 

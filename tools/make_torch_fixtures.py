@@ -569,6 +569,16 @@ def maxout_fixture():
     return fx
 
 
+def bf16_rounding_fixture():
+    """PyTorch's own float32 -> bfloat16 -> float32 round trip, over magnitudes and ties."""
+    fx = Fixture("torch_bf16_rounding")
+    base = torch.logspace(-30, 30, 1500, dtype=torch.float64).float()
+    ties = (1.0 + torch.arange(0, 128, dtype=torch.float32) / 128 + 1.0 / 256) * 4.0  # exactly halfway cases
+    x = torch.cat([base, -base, ties, -ties, randn(500)])
+    fx.put("main", x=x, y=x.bfloat16().float())
+    return fx
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -586,7 +596,8 @@ def main():
               ("torch_dropout", dropout_fixture), ("torch_mse", mse_fixture), ("torch_adamax", adamax_torch_fixture),
               ("keras_adamax", adamax_keras_fixture), ("torch_cnn1", cnn1_fixture),
               ("torch_galaxy_tree", galaxy_tree_fixture), ("torch_views", views_fixture),
-              ("torch_view_merge", view_merge_fixture), ("torch_maxout", maxout_fixture)]
+              ("torch_view_merge", view_merge_fixture), ("torch_maxout", maxout_fixture),
+              ("torch_bf16_rounding", bf16_rounding_fixture)]
     total = 0
     for seed, (name, make) in enumerate(makers):
         if args.only and name != args.only:

@@ -17,7 +17,7 @@
 // Algorithms are chosen once per shape, with the descriptors, from the ranking of
 // cudnnGet*Algorithm_v7 (heuristics only: the Find calls would run kernels and
 // allocate): the fastest that runs in FMA math (TF32 would break the 1e-4 parity
-// with the CPU), fits kMaxWorkspace, and is GEMM-based. FFT and Winograd
+// with the CPU; under --precision tf32, tensor-op math too, never a conversion to FP16), fits kMaxWorkspace, and is GEMM-based. FFT and Winograd
 // algorithms are skipped: their transforms round differently from the plain sum
 // of products, and the error relative to small outputs can exceed the parity
 // bound. Backward passes take a deterministic algorithm when one qualifies, so a
@@ -83,13 +83,13 @@ void warn_nondeterministic(const char* pass) {
 // The first acceptable entry of cuDNN's ranking (fastest first): deterministic
 // ones only on the first sweep when asked, any on the second.
 template <typename Perf>
-decltype(Perf::algo) pick(const std::vector<Perf>& ranked, bool deterministic_first, const char* pass,
+decltype(Perf::algo) pick(const std::vector<Perf>& ranked, bool deterministic_first, bool tf32, const char* pass,
                           const Conv2dParams& p) {
   for (int strict = deterministic_first ? 1 : 0; strict >= 0; --strict)
     for (const Perf& perf : ranked) {
-      // The descriptor asks for FMA math; a tensor-op entry would mean TF32.
-      const bool fma = perf.mathType != CUDNN_TENSOR_OP_MATH && perf.mathType != CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
-      if (perf.status == CUDNN_STATUS_SUCCESS && fma && perf.memory <= kMaxWorkspace && !transform_based(perf.algo) &&
+      // In fp32 a tensor-op entry would mean TF32; never one converting to FP16.
+      const bool math = perf.mathType == CUDNN_TENSOR_OP_MATH ? tf32 : perf.mathType != CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
+      if (perf.status == CUDNN_STATUS_SUCCESS && math && perf.memory <= kMaxWorkspace && !transform_based(perf.algo) &&
           (!strict || perf.determinism == CUDNN_DETERMINISTIC)) {
         if (deterministic_first && !strict) warn_nondeterministic(pass);
         return perf.algo;
@@ -108,6 +108,7 @@ struct Choice {
 
 // Everything cuDNN needs for one shape, built once.
 struct Plan {
+  bool tf32 = false;          // tensor-op math (kernels/precision.h)
   bool explicit_pad = false;  // x goes through the padded buffer
   bool cropped = false;       // explicit padding: some of x lies past every window (its dx is 0)
   int64_t padded_offset = 0;  // where x's first pixel lands in the padded buffer
@@ -135,7 +136,7 @@ void choose_algorithms(Plan& plan, const Conv2dParams& p) {
                                                             count, &returned, forward.data()),
                      "conv2d forward, ", shape(p));
   forward.resize(returned);
-  plan.forward.algo = pick(forward, false, "forward", p);
+  plan.forward.algo = pick(forward, false, plan.tf32, "forward", p);
   NEBULA_CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(handle, plan.input, plan.filter, plan.conv, plan.output,
                                                              plan.forward.algo, &plan.forward.workspace),
                      "conv2d forward, ", shape(p));
@@ -147,7 +148,7 @@ void choose_algorithms(Plan& plan, const Conv2dParams& p) {
                                                                  plan.input, count, &returned, data.data()),
                      "conv2d backward data, ", shape(p));
   data.resize(returned);
-  plan.backward_data.algo = pick(data, true, "backward data", p);
+  plan.backward_data.algo = pick(data, true, plan.tf32, "backward data", p);
   NEBULA_CUDNN_CHECK(
       cudnnGetConvolutionBackwardDataWorkspaceSize(handle, plan.filter, plan.output, plan.conv, plan.input,
                                                    plan.backward_data.algo, &plan.backward_data.workspace),
@@ -160,7 +161,7 @@ void choose_algorithms(Plan& plan, const Conv2dParams& p) {
                                                                    plan.filter, count, &returned, filter.data()),
                      "conv2d backward filter, ", shape(p));
   filter.resize(returned);
-  plan.backward_filter.algo = pick(filter, true, "backward filter", p);
+  plan.backward_filter.algo = pick(filter, true, plan.tf32, "backward filter", p);
   NEBULA_CUDNN_CHECK(
       cudnnGetConvolutionBackwardFilterWorkspaceSize(handle, plan.input, plan.output, plan.conv, plan.filter,
                                                      plan.backward_filter.algo, &plan.backward_filter.workspace),
@@ -173,6 +174,7 @@ std::unique_ptr<Plan> make_plan(const Conv2dParams& p) {
                "conv2d (cuDNN): invalid shape ", shape(p));
   const int N = p.batch, C = p.in_channels, H = p.in_h, W = p.in_w, K = p.out_channels;
   auto plan = std::make_unique<Plan>();
+  plan->tf32 = gpu::tf32_math();
   plan->explicit_pad = !symmetric_fits(H, p.pad_top, p.kernel_h, p.stride, p.out_h) ||
                        !symmetric_fits(W, p.pad_left, p.kernel_w, p.stride, p.out_w);
   plan->image = tensor_4d(N, C, H, W);
@@ -199,7 +201,8 @@ std::unique_ptr<Plan> make_plan(const Conv2dParams& p) {
   NEBULA_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(plan->conv, pad_h, pad_w, p.stride, p.stride, 1, 1,
                                                      CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
                      "conv2d, ", shape(p));
-  NEBULA_CUDNN_CHECK(cudnnSetConvolutionMathType(plan->conv, CUDNN_FMA_MATH), "conv2d, ", shape(p));
+  NEBULA_CUDNN_CHECK(cudnnSetConvolutionMathType(plan->conv, plan->tf32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH),
+                     "conv2d, ", shape(p));
   int n = 0, k = 0, h = 0, w = 0;
   NEBULA_CUDNN_CHECK(cudnnGetConvolution2dForwardOutputDim(plan->conv, plan->input, plan->filter, &n, &k, &h, &w),
                      "conv2d, ", shape(p));
@@ -215,9 +218,10 @@ std::unique_ptr<Plan> make_plan(const Conv2dParams& p) {
 // Plans live as long as the program: a training run meets a handful of shapes.
 const Plan& plan_for(const Conv2dParams& p) {
   static std::mutex mutex;
-  static std::map<std::array<int, 12>, std::unique_ptr<Plan>> plans;
-  const std::array<int, 12> key = {p.batch,    p.in_channels, p.in_h,    p.in_w,     p.out_channels, p.kernel_h,
-                                   p.kernel_w, p.stride,      p.pad_top, p.pad_left, p.out_h,        p.out_w};
+  static std::map<std::array<int, 13>, std::unique_ptr<Plan>> plans;
+  const std::array<int, 13> key = {p.batch,    p.in_channels, p.in_h,    p.in_w,     p.out_channels,
+                                   p.kernel_h, p.kernel_w,    p.stride,  p.pad_top,  p.pad_left,
+                                   p.out_h,    p.out_w,       int(gpu::tf32_math())};
   std::lock_guard<std::mutex> lock(mutex);
   std::unique_ptr<Plan>& plan = plans[key];
   if (!plan) plan = make_plan(p);

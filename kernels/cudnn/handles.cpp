@@ -1,6 +1,9 @@
 #include "kernels/cudnn/handles.h"
 
+#include <atomic>
 #include <climits>
+
+#include "kernels/precision.h"
 
 namespace nebula {
 namespace gpu {
@@ -9,7 +12,15 @@ namespace {
 // cuBLAS's recommended workspace on Hopper. Given once, it is all cuBLAS uses,
 // so a GEMM never allocates, which a CUDA-graph capture would not allow.
 constexpr size_t kCublasWorkspaceBytes = size_t(32) << 20;
+
+std::atomic<bool> tf32{false};
+std::atomic<bool> cublas_created{false};
+
+// fp32: plain FMA math, which holds the 1e-4 parity with the CPU; tf32: tensor-op math.
+cublasMath_t cublas_math() { return tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH; }
 }  // namespace
+
+bool tf32_math() { return tf32; }
 
 cudnnHandle_t cudnn_handle() {
   static cudnnHandle_t created = [] {
@@ -29,10 +40,10 @@ cublasHandle_t cublas_handle() {
     NEBULA_CUBLAS_CHECK(cublasSetStream(handle, stream()), "binding cuBLAS to Nebula's stream");
     NEBULA_CUBLAS_CHECK(cublasSetWorkspace(handle, device_allocate(kCublasWorkspaceBytes), kCublasWorkspaceBytes),
                         "giving cuBLAS a ", kCublasWorkspaceBytes, "-byte workspace");
-    // Plain FP32: TF32 tensor cores would break the 1e-4 parity with the CPU. No
-    // atomics, so a rerun is bit-identical.
-    NEBULA_CUBLAS_CHECK(cublasSetMathMode(handle, CUBLAS_DEFAULT_MATH), "setting cuBLAS's math mode");
+    // No atomics, so a rerun is bit-identical.
+    NEBULA_CUBLAS_CHECK(cublasSetMathMode(handle, cublas_math()), "setting cuBLAS's math mode");
     NEBULA_CUBLAS_CHECK(cublasSetAtomicsMode(handle, CUBLAS_ATOMICS_NOT_ALLOWED), "setting cuBLAS's atomics mode");
+    cublas_created = true;
     return handle;
   }();
   return created;
@@ -55,6 +66,12 @@ void cublas_fail(cublasStatus_t status, const char* call, const std::string& con
 }  // namespace gpu
 
 namespace cudnn {
+
+void set_tf32_math(bool on) {
+  gpu::tf32 = on;
+  if (gpu::cublas_created)
+    NEBULA_CUBLAS_CHECK(cublasSetMathMode(gpu::cublas_handle(), gpu::cublas_math()), "setting cuBLAS's math mode");
+}
 
 TensorDescriptor tensor_4d(int n, int c, int h, int w) {
   return tensor_4d_strided(n, c, h, w, int64_t(c) * h * w, int64_t(h) * w, w, 1);

@@ -23,6 +23,8 @@ namespace gpu {
 // before any CUDA-graph capture (a warm-up step does it).
 cudnnHandle_t cudnn_handle();
 cublasHandle_t cublas_handle();
+// Whether the library path runs in tensor-op (TF32) math (kernels/precision.h's cudnn::set_tf32_math).
+bool tf32_math();
 
 // Throw Error("<context>: <call> failed: <library's name and message> (file:line)").
 [[noreturn]] void cudnn_fail(cudnnStatus_t status, const char* call, const std::string& context, const char* file,
