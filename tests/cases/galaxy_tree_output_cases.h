@@ -2,7 +2,7 @@
 // double-precision gradient check (tests/kernels/galaxy_tree_output_test.cpp:
 // the edge cases small enough for finite differences) and the CPU-vs-GPU
 // parity tests on both GPU backends (tests/cuda/galaxy_tree_output_parity_test.cpp:
-// every edge case, the model outputs at a small batch). It is not benchmarked:
+// every edge case, the model outputs at batch 2 and 100). It is not benchmarked:
 // one pass over 100 x 37 values.
 #pragma once
 #include <cstdint>
