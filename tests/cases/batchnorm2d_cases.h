@@ -70,11 +70,12 @@ inline std::vector<BatchNorm2dCase> batchnorm2d_edge_cases() {
   };
 }
 
-// The batch norms of ResNet-18 at 70x70 (after the stem and in each stage),
-// ResNet-50's widest ones, and a ResNet layer at 56x56 / 4, at batch n.
+// The batch norms of ResNet-18 at 70x70 (after the stem, which ResNet-50
+// shares, and in each stage), ResNet-50's widest ones, and a ResNet layer at
+// 56x56 / 4, at batch n.
 inline std::vector<BatchNorm2dCase> batchnorm2d_model_cases(int n) {
   return {
-      {"rn18_bn1", {n, 64, 35, 35}},    {"rn18_layer1", {n, 64, 18, 18}},  {"rn18_layer2", {n, 128, 9, 9}},
+      {"rn50_bn1", {n, 64, 35, 35}},    {"rn18_layer1", {n, 64, 18, 18}},  {"rn18_layer2", {n, 128, 9, 9}},
       {"rn18_layer3", {n, 256, 5, 5}},  {"rn18_layer4", {n, 512, 3, 3}},   {"rn50_layer1", {n, 256, 18, 18}},
       {"rn50_layer4", {n, 2048, 3, 3}}, {"resnet_14x14", {n, 64, 14, 14}},
   };
