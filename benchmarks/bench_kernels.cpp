@@ -24,7 +24,6 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
-#include <array>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -50,6 +49,7 @@
 #include "tests/cases/dense_cases.h"
 #include "tests/cases/dropout_cases.h"
 #include "tests/cases/maxpool2d_cases.h"
+#include "tests/cases/optimizer_update_cases.h"
 
 namespace nebula {
 namespace {
@@ -420,26 +420,27 @@ void add_dense_benchmarks() {
   }
 }
 
-// ---- Adamax over cnn1's parameters -------------------------------------------
+// ---- Adamax over a model's parameters ---------------------------------------
 
-void add_adamax_benchmark() {
-  // cnn1's parameter tensors in model order (weight, bias per layer), 37 outputs.
-  const std::vector<int64_t> sizes = {32 * 3 * 9,    32,  64 * 32 * 9, 64,  128 * 64 * 9, 128,
-                                      128 * 128 * 9, 128, 512 * 2048,  512, 37 * 512,     37};
-  constexpr int kTensors = 12;
-  std::vector<BufferSpec> specs;  // per tensor: w, g, m, u (u >= 0, as the rule keeps it)
-  int64_t total = 0;
-  for (int64_t n : sizes) {
-    specs.insert(specs.end(), {{n}, {n}, {n}, {n, 0.0f, 1.0f}});
-    total += n;
+void add_adamax_benchmarks() {
+  for (const cases::OptimizerUpdateCase& c : cases::optimizer_update_model_cases()) {
+    const std::vector<int64_t> sizes = c.sizes;
+    const int count = int(sizes.size());
+    std::vector<BufferSpec> specs;  // per tensor: w, g, m, u (u >= 0, as the rule keeps it)
+    int64_t total = 0;
+    for (int64_t n : sizes) {
+      specs.insert(specs.end(), {{n}, {n}, {n}, {n, 0.0f, 1.0f}});
+      total += n;
+    }
+    // w, g, m, u read; w, m, u written.
+    add(bench_name("adamax", "native", c.name), bytes(7.0 * total), specs,
+        [sizes, count](const RotatingBuffers& b, int i) {
+          std::vector<ParameterSlots> tensors(static_cast<size_t>(count));
+          for (int t = 0; t < count; ++t)
+            tensors[t] = ParameterSlots{b(i, 4 * t), b(i, 4 * t + 1), b(i, 4 * t + 2), b(i, 4 * t + 3), sizes[t]};
+          cuda::adamax_update(AdamaxParams{}, 10, DeviceStepValues{}, tensors.data(), count);
+        });
   }
-  // w, g, m, u read; w, m, u written.
-  add("BM_adamax/native/cnn1", bytes(7.0 * total), specs, [sizes](const RotatingBuffers& b, int i) {
-    std::array<ParameterSlots, kTensors> tensors;
-    for (int t = 0; t < kTensors; ++t)
-      tensors[t] = ParameterSlots{b(i, 4 * t), b(i, 4 * t + 1), b(i, 4 * t + 2), b(i, 4 * t + 3), sizes[t]};
-    cuda::adamax_update(AdamaxParams{}, 10, DeviceStepValues{}, tensors.data(), kTensors);
-  });
 }
 
 }  // namespace
@@ -469,7 +470,7 @@ int main(int argc, char** argv) {
   add_batchnorm_benchmarks();
   add_dropout_benchmarks();
   add_dense_benchmarks();
-  add_adamax_benchmark();
+  add_adamax_benchmarks();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;
