@@ -24,8 +24,8 @@ using test::written;
 using BnCase = cases::BatchNorm2dCase;
 
 std::vector<BnCase> all_cases() {
-  std::vector<BnCase> cases = cases::batchnorm2d_edge_cases();
-  for (const BnCase& c : cases::batchnorm2d_model_cases(4)) cases.push_back(c);
+  std::vector<BnCase> all = cases::batchnorm2d_edge_cases();
+  for (const BnCase& c : cases::batchnorm2d_model_cases(4)) all.push_back(c);
   for (uint64_t seed : test::test_seeds()) {
     Generator g(seed);
     BnCase c{"seed " + std::to_string(seed),
@@ -33,9 +33,9 @@ std::vector<BnCase> all_cases() {
     if (c.x[0] * c.x[2] * c.x[3] == 1) c.x[0] = 2;  // one value a channel has no variance estimate
     c.mean = g.uniform(-5.0f, 5.0f);
     c.stddev = g.uniform(0.1f, 3.0f);
-    cases.push_back(c);
+    all.push_back(c);
   }
-  return cases;
+  return all;
 }
 
 struct BnInputs {
