@@ -1,6 +1,6 @@
 // Kernel benchmarks: each GPU op on the model layers of its case table
 // (tests/cases/<op>_cases.h: the study's cnn1 at 3x100x100, cnn2, ResNet-18 and
-// ResNet-50 at 70x70) at batch 100, the hand-written kernel
+// ResNet-50 at 70x70, the multi-view models) at batch 100, the hand-written kernel
 // (`native`) beside the library (`cudnn`, or `cublas` for dense) on the same
 // arguments: BM_conv2d_forward/native/cnn1_conv2, then .../cudnn/cnn1_conv2.
 //
@@ -27,6 +27,7 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -35,21 +36,28 @@
 #include "benchmarks/gpu_peak.h"
 #include "benchmarks/gpu_timer.h"
 #include "engine/device.h"
+#include "engine/view_tables.h"
 #include "kernels/activation.h"
 #include "kernels/batchnorm2d.h"
 #include "kernels/conv2d.h"
 #include "kernels/cuda/runtime.h"
 #include "kernels/dense.h"
 #include "kernels/dropout.h"
+#include "kernels/maxout.h"
 #include "kernels/maxpool2d.h"
 #include "kernels/optimizer_update.h"
+#include "kernels/view_merge.h"
+#include "kernels/views.h"
 #include "tests/cases/activation_cases.h"
 #include "tests/cases/batchnorm2d_cases.h"
 #include "tests/cases/conv2d_cases.h"
 #include "tests/cases/dense_cases.h"
 #include "tests/cases/dropout_cases.h"
+#include "tests/cases/maxout_cases.h"
 #include "tests/cases/maxpool2d_cases.h"
 #include "tests/cases/optimizer_update_cases.h"
+#include "tests/cases/view_merge_cases.h"
+#include "tests/cases/views_cases.h"
 
 namespace nebula {
 namespace {
@@ -420,6 +428,44 @@ void add_dense_benchmarks() {
   }
 }
 
+// ---- views, their merge, maxout (the multi-view models) ----------------------
+
+void add_multi_view_benchmarks() {
+  for (const cases::ViewsCase& c : cases::views_model_cases(100)) {
+    // The table lives as long as the benchmarks that read it: to the end of the run.
+    static std::vector<std::unique_ptr<ViewTables>> tables;
+    tables.push_back(std::make_unique<ViewTables>(make_view_table(c.kind, c.in_size, c.out_size)));
+    const ViewTableArrays t = tables.back()->arrays(Device::CUDA);
+    const int64_t x = numel(c.x()), y = numel(c.y());
+    const int64_t batch = c.batch, channels = c.channels;
+    add(bench_name("views_forward", "native", c.name), bytes(x + y), {{x}, {y}},
+        [t, batch, channels](const RotatingBuffers& b, int i) {
+          cuda::views_forward(t, batch, channels, b(i, 0), b(i, 1));
+        });
+    add(bench_name("views_backward", "native", c.name), bytes(x + y), {{y}, {x}},
+        [t, batch, channels](const RotatingBuffers& b, int i) {
+          cuda::views_backward(t, batch, channels, b(i, 0), b(i, 1));
+        });
+  }
+  for (const cases::ViewMergeCase& c : cases::view_merge_model_cases(100)) {
+    const int64_t x = numel(c.x()), y = numel(c.y());
+    add(bench_name("view_merge_forward", "native", c.name), bytes(x + y), {{x}, {y}},
+        [p = c.p](const RotatingBuffers& b, int i) { cuda::view_merge_forward(p, b(i, 0), b(i, 1)); });
+    add(bench_name("view_merge_backward", "native", c.name), bytes(x + y), {{y}, {x}},
+        [p = c.p](const RotatingBuffers& b, int i) { cuda::view_merge_backward(p, b(i, 0), b(i, 1)); });
+  }
+  for (const cases::MaxoutCase& c : cases::maxout_model_cases(100)) {
+    const int64_t x = numel(c.x()), y = numel(c.y());
+    const int pieces = c.pieces;
+    add(bench_name("maxout_forward", "native", c.name), bytes(x + y), {{x}, {y}},
+        [y, pieces](const RotatingBuffers& b, int i) { cuda::maxout_forward(y, pieces, b(i, 0), b(i, 1)); });
+    add(bench_name("maxout_backward", "native", c.name), bytes(2 * x + y), {{x}, {y}, {x}},
+        [y, pieces](const RotatingBuffers& b, int i) {
+          cuda::maxout_backward(y, pieces, b(i, 0), b(i, 1), b(i, 2));
+        });
+  }
+}
+
 // ---- Adamax over a model's parameters ---------------------------------------
 
 void add_adamax_benchmarks() {
@@ -470,6 +516,7 @@ int main(int argc, char** argv) {
   add_batchnorm_benchmarks();
   add_dropout_benchmarks();
   add_dense_benchmarks();
+  add_multi_view_benchmarks();
   add_adamax_benchmarks();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

@@ -1,6 +1,7 @@
 #include "data/dihedral.h"
 
 #include "base/error.h"
+#include "kernels/views.h"
 
 namespace nebula::data {
 
@@ -16,14 +17,8 @@ Tensor dihedral_view(const Tensor& images, int view) {
   float* o = out.data();
   for (int64_t y = 0; y < s; ++y)
     for (int64_t x = 0; x < s; ++x) {
-      // Where output pixel (y, x) comes from: undo the flip, then each quarter turn
-      // (a counter-clockwise turn puts source (x, S-1-y) at (y, x)).
-      int64_t sy = y, sx = view >= 4 ? s - 1 - x : x;
-      for (int turn = 0; turn < view % 4; ++turn) {
-        const int64_t ty = sx, tx = s - 1 - sy;
-        sy = ty;
-        sx = tx;
-      }
+      int64_t sy = 0, sx = 0;
+      dihedral_source(view, s, y, x, &sy, &sx);
       for (int64_t p = 0; p < planes; ++p) o[(p * s + y) * s + x] = in[(p * s + sy) * s + sx];
     }
   return out.to(images.device());

@@ -4,11 +4,13 @@
 #include <initializer_list>
 
 #include "base/error.h"
+#include "engine/view_tables.h"
 #include "kernels/activation.h"
 #include "kernels/add.h"
 #include "kernels/dense.h"
 #include "kernels/dropout.h"
 #include "kernels/global_avg_pool.h"
+#include "kernels/maxout.h"
 #include "kernels/mse.h"
 
 namespace nebula {
@@ -277,8 +279,8 @@ void sigmoid_backward(const Tensor& y, const Tensor& dy, Tensor& dx) {
                       cudnn::sigmoid_backward);
 }
 
-// Dropout, global average pooling, add, the galaxy tree, the loss and the
-// optimizers have no library peer: both GPU settings run the native kernels.
+// Dropout, global average pooling, add, the galaxy tree, the views, their
+// merge, maxout, the loss and the optimizers have no library peer: both GPU settings run the native kernels.
 
 namespace {
 int64_t galaxy_tree_rows(const char* op, const GalaxyTreeLayout& layout, const Tensor& x) {
@@ -311,6 +313,91 @@ void galaxy_tree_backward(const GalaxyTreeLayout& layout, const Tensor& x, const
     ref::galaxy_tree_backward(layout, rows, x.data(), y.data(), dy.data(), dx.data());
   else
     cuda::galaxy_tree_backward(layout, rows, x.data(), y.data(), dy.data(), dx.data());
+}
+
+namespace {
+// The images' batch and channels, checked against the views' table.
+void views_sizes(const char* op, const ViewTable& t, const Tensor& images, const Tensor& views, int64_t* batch,
+                 int64_t* channels) {
+  NEBULA_CHECK(images.rank() == 4 && images.dim(2) == t.in_size && images.dim(3) == t.in_size, op, ": images ",
+               to_string(images.shape()), " are not [N, C, ", t.in_size, ", ", t.in_size, "]");
+  *batch = images.dim(0);
+  *channels = images.dim(1);
+  expect_numel(op, "the views", views, t.views * *batch * *channels * t.out_pixels());
+}
+}  // namespace
+
+void views_forward(ViewTables& tables, const Tensor& x, Tensor& y) {
+  const char* op = "views forward";
+  Path path = path_for(op, {&x, &y});
+  int64_t batch = 0, channels = 0;
+  views_sizes(op, tables.table(), x, y, &batch, &channels);
+  if (path == Path::Cpu)
+    ref::views_forward(tables.arrays(Device::CPU), batch, channels, x.data(), y.data());
+  else
+    cuda::views_forward(tables.arrays(Device::CUDA), batch, channels, x.data(), y.data());
+}
+
+void views_backward(ViewTables& tables, const Tensor& dy, Tensor& dx) {
+  const char* op = "views backward";
+  Path path = path_for(op, {&dy, &dx});
+  int64_t batch = 0, channels = 0;
+  views_sizes(op, tables.table(), dx, dy, &batch, &channels);
+  if (path == Path::Cpu)
+    ref::views_backward(tables.arrays(Device::CPU), batch, channels, dy.data(), dx.data());
+  else
+    cuda::views_backward(tables.arrays(Device::CUDA), batch, channels, dy.data(), dx.data());
+}
+
+namespace {
+int64_t merged_features(const ViewMergeParams& p) {
+  return p.merge == ViewMerge::Concat ? p.views * p.features : p.features;
+}
+}  // namespace
+
+void view_merge_forward(const ViewMergeParams& p, const Tensor& x, Tensor& y) {
+  const char* op = "view merge forward";
+  Path path = path_for(op, {&x, &y});
+  expect_numel(op, "input", x, p.views * p.batch * p.features);
+  expect_numel(op, "output", y, p.batch * merged_features(p));
+  if (path == Path::Cpu)
+    ref::view_merge_forward(p, x.data(), y.data());
+  else
+    cuda::view_merge_forward(p, x.data(), y.data());
+}
+
+void view_merge_backward(const ViewMergeParams& p, const Tensor& dy, Tensor& dx) {
+  const char* op = "view merge backward";
+  Path path = path_for(op, {&dy, &dx});
+  expect_numel(op, "gradient", dy, p.batch * merged_features(p));
+  expect_numel(op, "input gradient", dx, p.views * p.batch * p.features);
+  if (path == Path::Cpu)
+    ref::view_merge_backward(p, dy.data(), dx.data());
+  else
+    cuda::view_merge_backward(p, dy.data(), dx.data());
+}
+
+void maxout_forward(int pieces, const Tensor& x, Tensor& y) {
+  const char* op = "maxout forward";
+  Path path = path_for(op, {&x, &y});
+  NEBULA_CHECK(pieces >= 1, op, ": pieces must be at least 1, got ", pieces);
+  expect_numel(op, "input", x, y.numel() * pieces);
+  if (path == Path::Cpu)
+    ref::maxout_forward(y.numel(), pieces, x.data(), y.data());
+  else
+    cuda::maxout_forward(y.numel(), pieces, x.data(), y.data());
+}
+
+void maxout_backward(int pieces, const Tensor& x, const Tensor& dy, Tensor& dx) {
+  const char* op = "maxout backward";
+  Path path = path_for(op, {&x, &dy, &dx});
+  NEBULA_CHECK(pieces >= 1, op, ": pieces must be at least 1, got ", pieces);
+  expect_numel(op, "input", x, dy.numel() * pieces);
+  expect_same_numel(op, x, dx);
+  if (path == Path::Cpu)
+    ref::maxout_backward(dy.numel(), pieces, x.data(), dy.data(), dx.data());
+  else
+    cuda::maxout_backward(dy.numel(), pieces, x.data(), dy.data(), dx.data());
 }
 
 void dropout_forward(float rate, uint64_t seed, uint64_t offset, const Tensor& x, Tensor& y) {

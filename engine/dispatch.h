@@ -14,8 +14,11 @@
 #include "kernels/galaxy_tree_output.h"
 #include "kernels/maxpool2d.h"
 #include "kernels/optimizer_update.h"
+#include "kernels/view_merge.h"
 
 namespace nebula {
+
+class ViewTables;
 
 // Which GPU implementation runs when tensors are on the GPU.
 enum class Backend { Native, Cudnn };
@@ -64,6 +67,16 @@ void batchnorm2d_forward_eval(const BatchNormParams& p, const Tensor& x, const T
 void batchnorm2d_backward(const BatchNormParams& p, bool training, const Tensor& x, const Tensor& dy,
                           const Tensor& gamma, const Tensor& save_mean, const Tensor& save_invstd, Tensor& dx,
                           Tensor& dgamma, Tensor& dbeta);
+
+// x [N, C, S, S] -> y [V N, C, s, s] through the layer's table (kernels/views.h).
+void views_forward(ViewTables& tables, const Tensor& x, Tensor& y);
+void views_backward(ViewTables& tables, const Tensor& dy, Tensor& dx);
+// x [V N, F] -> y [N, V F] or [N, F] (kernels/view_merge.h).
+void view_merge_forward(const ViewMergeParams& p, const Tensor& x, Tensor& y);
+void view_merge_backward(const ViewMergeParams& p, const Tensor& dy, Tensor& dx);
+// x [N, F K] -> y [N, F], K = pieces (kernels/maxout.h).
+void maxout_forward(int pieces, const Tensor& x, Tensor& y);
+void maxout_backward(int pieces, const Tensor& x, const Tensor& dy, Tensor& dx);
 
 void global_avg_pool_forward(const Tensor& x, Tensor& y);
 void global_avg_pool_backward(const Tensor& dy, Tensor& dx);

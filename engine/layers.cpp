@@ -153,6 +153,22 @@ Variable Flatten::forward(const Variable& x) { return flatten(x); }
 Variable ReLU::forward(const Variable& x) { return relu(x); }
 Variable Sigmoid::forward(const Variable& x) { return sigmoid(x); }
 
+// ---- Maxout
+
+Maxout::Maxout(int pieces) : pieces_(pieces) {
+  NEBULA_CHECK(pieces >= 1, "Maxout: pieces must be at least 1, got ", pieces);
+}
+
+Shape Maxout::output_shape(const Shape& input) const {
+  NEBULA_CHECK(input.size() == 2 && input[1] % pieces_ == 0, "Maxout: input ", to_string(input), " is not [N, F x ",
+               pieces_, "]");
+  return {input[0], input[1] / pieces_};
+}
+
+std::string Maxout::describe() const { return detail::concat("Maxout(", pieces_, " pieces)"); }
+
+Variable Maxout::forward(const Variable& x) { return maxout(x, pieces_); }
+
 // ---- GalaxyTree
 
 GalaxyTree::GalaxyTree(const GalaxyTreeLayout& layout) : layout_(layout) { validate(layout_); }

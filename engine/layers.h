@@ -127,6 +127,21 @@ class Sigmoid : public Module {
   Variable forward(const Variable& x) override;
 };
 
+// Maxout: each output the largest of `pieces` consecutive inputs, [N, F K] -> [N, F].
+class Maxout : public Module {
+ public:
+  explicit Maxout(int pieces);
+  const char* kind() const override { return "Maxout"; }
+  Shape output_shape(const Shape& input) const override;
+  std::string describe() const override;
+
+ protected:
+  Variable forward(const Variable& x) override;
+
+ private:
+  int pieces_;
+};
+
 // The Galaxy Zoo decision-tree output over the label columns (ops.h's galaxy_tree).
 class GalaxyTree : public Module {
  public:

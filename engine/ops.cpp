@@ -1,5 +1,6 @@
 #include "engine/ops.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "base/error.h"
@@ -157,6 +158,59 @@ Variable dropout(const Variable& x, float rate, uint64_t seed, uint64_t offset) 
       if (!out.grad().defined()) return;
       Tensor dx = like(x.value());
       dispatch::dropout_backward(rate, seed, offset, out.grad(), dx);
+      x.accumulate_grad(dx);
+    });
+  }
+  return out;
+}
+
+Variable views(const Variable& x, const std::shared_ptr<ViewTables>& tables) {
+  const ViewTable& t = tables->table();
+  Tensor y({t.views * x.value().dim(0), x.value().dim(1), t.out_size, t.out_size}, x.value().device());
+  dispatch::views_forward(*tables, x.value(), y);
+  Variable out(y, needs_grad({&x}));
+  if (out.requires_grad()) {
+    record_backward([x, out, tables]() {
+      if (!out.grad().defined()) return;
+      Tensor dx = like(x.value());
+      dispatch::views_backward(*tables, out.grad(), dx);
+      x.accumulate_grad(dx);
+    });
+  }
+  return out;
+}
+
+Variable merge_views(const Variable& x, int views, ViewMerge merge) {
+  const Tensor& v = x.value();
+  NEBULA_CHECK(views >= 1 && v.rank() >= 1 && v.dim(0) % views == 0, "merge: ", to_string(v.shape()),
+               " does not hold ", views, " views of each image");
+  ViewMergeParams p{merge, views, v.dim(0) / views, v.numel() / std::max<int64_t>(v.dim(0), 1)};
+  Tensor y({p.batch, merge == ViewMerge::Concat ? p.views * p.features : p.features}, v.device());
+  dispatch::view_merge_forward(p, v, y);
+  Variable out(y, needs_grad({&x}));
+  if (out.requires_grad()) {
+    record_backward([x, out, p]() {
+      if (!out.grad().defined()) return;
+      Tensor dx = like(x.value());
+      dispatch::view_merge_backward(p, out.grad(), dx);
+      x.accumulate_grad(dx);
+    });
+  }
+  return out;
+}
+
+Variable maxout(const Variable& x, int pieces) {
+  const Tensor& v = x.value();
+  NEBULA_CHECK(pieces >= 1 && v.rank() == 2 && v.dim(1) % pieces == 0, "maxout: ", to_string(v.shape()),
+               " is not [N, F x ", pieces, "]");
+  Tensor y({v.dim(0), v.dim(1) / pieces}, v.device());
+  dispatch::maxout_forward(pieces, v, y);
+  Variable out(y, needs_grad({&x}));
+  if (out.requires_grad()) {
+    record_backward([x, out, pieces]() {
+      if (!out.grad().defined()) return;
+      Tensor dx = like(x.value());
+      dispatch::maxout_backward(pieces, x.value(), out.grad(), dx);
       x.accumulate_grad(dx);
     });
   }

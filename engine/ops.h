@@ -4,11 +4,15 @@
 #pragma once
 #include <cstdint>
 
+#include <memory>
+
 #include "engine/autograd.h"
+#include "engine/view_tables.h"
 #include "kernels/batchnorm2d.h"
 #include "kernels/conv2d.h"
 #include "kernels/galaxy_tree_output.h"
 #include "kernels/maxpool2d.h"
+#include "kernels/view_merge.h"
 
 namespace nebula {
 
@@ -30,6 +34,12 @@ Variable dropout(const Variable& x, float rate, uint64_t seed, uint64_t offset);
 Variable batchnorm2d(const Variable& x, const Variable& gamma, const Variable& beta, Tensor& running_mean,
                      Tensor& running_var, bool training, float momentum, float eps);
 Variable global_avg_pool(const Variable& x);
+// Square images [N, C, S, S] cut into views [V N, C, s, s] (kernels/views.h).
+Variable views(const Variable& x, const std::shared_ptr<ViewTables>& tables);
+// The views' features [V N, ...] joined per image: [N, V F] (concat) or [N, F] (mean).
+Variable merge_views(const Variable& x, int views, ViewMerge merge);
+// [N, F K] -> [N, F]: the largest of each K consecutive values.
+Variable maxout(const Variable& x, int pieces);
 Variable add(const Variable& a, const Variable& b);
 // Keeps the first dimension, joins the rest: [N, ...] -> [N, prod(...)].
 Variable flatten(const Variable& x);

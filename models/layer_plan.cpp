@@ -80,7 +80,7 @@ void LayerPlan::conv(int64_t filters, int64_t kernel, int64_t stride, int64_t pa
   expect_image("conv");
   check_stride_and_pad(stride, pad);
   add_parameters(plus(times(times(filters, shape_[1]), times(kernel, kernel)), bias ? filters : 0));
-  output({1, filters, window(shape_[2], kernel, stride, pad, same), window(shape_[3], kernel, stride, pad, same)});
+  output({shape_[0], filters, window(shape_[2], kernel, stride, pad, same), window(shape_[3], kernel, stride, pad, same)});
 }
 
 void LayerPlan::maxpool(int64_t kernel, int64_t stride, int64_t pad) {
@@ -88,7 +88,7 @@ void LayerPlan::maxpool(int64_t kernel, int64_t stride, int64_t pad) {
   check_stride_and_pad(stride, pad);
   // PyTorch's rule; it also keeps at least one real pixel in every window.
   NEBULA_CHECK(pad <= kernel / 2, "padding ", pad, " must be at most half the kernel size ", kernel);
-  output({1, shape_[1], window(shape_[2], kernel, stride, pad, false), window(shape_[3], kernel, stride, pad, false)});
+  output({shape_[0], shape_[1], window(shape_[2], kernel, stride, pad, false), window(shape_[3], kernel, stride, pad, false)});
 }
 
 void LayerPlan::batchnorm() {
@@ -101,19 +101,41 @@ void LayerPlan::elementwise() { output(shape_); }
 
 void LayerPlan::flatten() {
   NEBULA_CHECK(shape_.size() >= 2, "flatten needs an input with a batch dimension, got ", to_string(shape_));
-  output({1, fits_int(numel(shape_), "the flattened size")});
+  output({shape_[0], fits_int(numel(shape_) / shape_[0], "the flattened size")});
 }
 
 void LayerPlan::global_avg_pool() {
   expect_image("gap");
-  output({1, shape_[1]});
+  output({shape_[0], shape_[1]});
 }
 
 void LayerPlan::dense(int64_t units, bool bias) {
   NEBULA_CHECK(shape_.size() == 2, "needs a flat input [N, features], got ", to_string(shape_),
                " (add 'flatten' or 'gap')");
   add_parameters(plus(times(shape_[1], units), bias ? units : 0));
-  output({1, units});
+  output({shape_[0], units});
+}
+
+void LayerPlan::views(int64_t count, int64_t size) {
+  expect_image("views");
+  NEBULA_CHECK(shape_[0] == 1, "the images are already cut into ", shape_[0], " views");
+  NEBULA_CHECK(shape_[2] == shape_[3], "views need a square image, got ", shape_[2], "x", shape_[3]);
+  NEBULA_CHECK(size >= 1 && size <= shape_[2], "a view of ", size, "x", size, " does not fit in the ", shape_[2], "x",
+               shape_[3], " image");
+  output({count, shape_[1], size, size});
+}
+
+void LayerPlan::merge(bool concat) {
+  NEBULA_CHECK(shape_[0] > 1, "there are no views to merge (put 'views' before it)");
+  NEBULA_CHECK(shape_.size() == 2, "needs flat features [views, features], got ", to_string(shape_),
+               " (add 'flatten' or 'gap')");
+  output({1, concat ? fits_int(times(shape_[0], shape_[1]), "the merged features") : shape_[1]});
+}
+
+void LayerPlan::maxout(int64_t pieces) {
+  NEBULA_CHECK(shape_.size() == 2, "needs a flat input [N, features], got ", to_string(shape_));
+  NEBULA_CHECK(shape_[1] % pieces == 0, "the ", shape_[1], " features do not split into groups of ", pieces);
+  output({shape_[0], shape_[1] / pieces});
 }
 
 // As models/model_file.cpp builds it: torchvision's BasicBlock or Bottleneck,

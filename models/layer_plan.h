@@ -1,5 +1,5 @@
 // What layers cost, from their shapes alone: the shape of one sample after
-// them, their trainable parameters, and the elements of every layer's output.
+// them (its first dimension counting the sample's views, 1 without), their trainable parameters, and the elements of every layer's output.
 // All in checked 64-bit arithmetic, and every size a layer keeps in an int
 // (kernels/ computes in 32 bits) is checked to fit one, so a hostile model
 // file can neither overflow nor allocate: the model-file reader runs a whole
@@ -25,12 +25,20 @@ class LayerPlan {
   void flatten();
   void global_avg_pool();
   void dense(int64_t units, bool bias);
+  // Each image cut into `count` square views of side `size` (kernels/views.h),
+  // which the layers after it see as `count` samples, until merge() joins them
+  // ([count, F] -> [1, count F] with concat, else [1, F]).
+  void views(int64_t count, int64_t size);
+  void merge(bool concat);
+  void maxout(int64_t pieces);  // [., F K] -> [., F]
   // `blocks` torchvision ResNet blocks of `width` channels (4 x width out of a
   // bottleneck), the first with `stride`; computed without a loop over blocks.
   void resnet_stage(bool bottleneck, int64_t width, int64_t blocks, int64_t stride);
 
   bool started() const { return !shape_.empty(); }
   bool is_image() const { return shape_.size() == 4; }
+  // How many views each image is cut into here: 1 outside views ... merge.
+  int64_t views_per_image() const { return shape_.empty() ? 1 : shape_[0]; }
   const Shape& shape() const { return shape_; }
   int64_t parameters() const { return parameters_; }
   int64_t activations() const { return activations_; }  // output elements, one sample

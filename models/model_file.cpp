@@ -12,6 +12,7 @@
 #include "base/file_io.h"
 #include "data/galaxy_tree.h"
 #include "engine/layers.h"
+#include "engine/view_layers.h"
 #include "models/layer_plan.h"
 #include "models/model_limits.h"
 
@@ -236,6 +237,7 @@ struct Plan {
   int height, width;            // > 0: override the input line's size
   LayerPlan layers;
   bool head_seen = false;
+  int views_line = 0;  // the line of the views not yet merged; 0: none
 };
 
 Activation read_activation(Options& options) {
@@ -341,19 +343,63 @@ Builder read_dense(const Line& line, Options& options, Plan& plan) {
   }
   const bool bias = !options.flag("nobias");
   const bool tree = options.flag("galaxytree");
+  const int pieces = options.integer("maxout", 1, 1);
   const Activation activation = read_activation(options);
   if (tree && (!to_outputs || activation != Activation::None))
     line.fail("galaxytree goes alone on the 'dense outputs' line (it is the model's output)");
   const int features = plan.layers.shape().size() == 2 ? static_cast<int>(plan.layers.shape()[1]) : 0;
-  plan.layers.dense(units, bias);
+  if (int64_t(units) * pieces > INT_MAX) line.fail(units, " units of ", pieces, " pieces do not fit in 32 bits");
+  const int linear_units = units * pieces;
+  plan.layers.dense(linear_units, bias);
+  if (pieces > 1) plan.layers.maxout(pieces);
   plan_activation(plan, activation);
-  if (!tree) return one_layer([=] { return std::make_unique<Dense>(features, units, bias); }, activation);
-  const GalaxyTreeLayout layout = tree_layout_for(line, plan.outputs);
-  plan.layers.elementwise();
+  GalaxyTreeLayout layout;
+  if (tree) {
+    layout = tree_layout_for(line, plan.outputs);
+    plan.layers.elementwise();
+  }
   return [=](Model& model, const std::string& name) {
-    model.network->add(std::make_unique<Dense>(features, units, bias), name);
-    model.network->add(std::make_unique<GalaxyTree>(layout));
+    model.network->add(std::make_unique<Dense>(features, linear_units, bias), name);
+    if (pieces > 1) model.network->add(std::make_unique<Maxout>(pieces));
+    add_activation(*model.network, activation);
+    if (tree) model.network->add(std::make_unique<GalaxyTree>(layout));
   };
+}
+
+// Views: square views of each image, stacked into the batch. Dieleman's 16
+// default to his 45 of 69 pixels, scaled to the input.
+Builder read_views(const Line& line, Options& options, Plan& plan) {
+  line.need(0, "kind (rotations, dihedral or dieleman)");
+  ViewKind kind = ViewKind::Dihedral;
+  try {
+    kind = parse_view_kind(line.words[0]);
+  } catch (const Error&) {
+    line.fail("kind must be rotations, dihedral or dieleman, got '", line.words[0], "'");
+  }
+  const Shape& in = plan.layers.shape();
+  const int side = plan.layers.is_image() ? static_cast<int>(in[2]) : 0;
+  const int fallback = kind == ViewKind::Dieleman ? static_cast<int>((int64_t(side) * 45 + 34) / 69) : side;
+  const int size = options.integer("size", fallback, 1);
+  plan.layers.views(view_count(kind), size);
+  plan.views_line = line.number;
+  return one_layer([=] { return std::make_unique<Views>(kind, side, size); });
+}
+
+Builder read_merge(const Line& line, Options&, Plan& plan) {
+  line.need(0, "how (concat or mean)");
+  const std::string& how = line.words[0];
+  if (how != "concat" && how != "mean") line.fail("how must be 'concat' or 'mean', got '", how, "'");
+  const int views = static_cast<int>(plan.layers.views_per_image());
+  plan.layers.merge(how == "concat");
+  plan.views_line = 0;
+  const ViewMerge merge = how == "concat" ? ViewMerge::Concat : ViewMerge::Mean;
+  return one_layer([=] { return std::make_unique<MergeViews>(views, merge); });
+}
+
+Builder read_maxout(const Line& line, Options&, Plan& plan) {
+  const int pieces = line.integer(0, "pieces");
+  plan.layers.maxout(pieces);
+  return one_layer([pieces] { return std::make_unique<Maxout>(pieces); });
 }
 
 Builder read_dropout(const Line& line, Options&, Plan& plan) {
@@ -396,7 +442,10 @@ const Keyword kKeywords[] = {
     {"maxpool", "KERNEL [stride=S] [pad=P]", 1, true, read_maxpool},
     {"batchnorm", "[relu|sigmoid]", 0, true, read_batchnorm},
     {"stage", "basic|bottleneck CHANNELS [blocks=N] [stride=S]", 2, true, read_stage},
-    {"dense", "UNITS|outputs [nobias] [relu|sigmoid|galaxytree]", 1, true, read_dense},
+    {"dense", "UNITS|outputs [maxout=K] [nobias] [relu|sigmoid|galaxytree]", 1, true, read_dense},
+    {"views", "rotations|dihedral|dieleman [size=S]", 1, true, read_views},
+    {"merge", "concat|mean", 1, true, read_merge},
+    {"maxout", "PIECES", 1, true, read_maxout},
     {"dropout", "RATE", 1, true, read_dropout},
     {"relu", "", 0, true, read_elementwise<ReLU>},
     {"sigmoid", "", 0, true, read_elementwise<Sigmoid>},
@@ -493,6 +542,8 @@ Model parse_model(const std::string& text, const std::string& origin, const Mode
   std::set<std::string> names;
   std::vector<Step> steps;
   for (const Line& line : lines) steps.push_back(read_line(line, plan, names, limits));
+  NEBULA_CHECK(plan.views_line == 0, origin, ":", plan.views_line,
+               ": views: the views are never merged (add 'merge concat' or 'merge mean' before the dense head)");
   model.spec.parameters = plan.layers.parameters();
   model.spec.activation_bytes_per_sample = plan.layers.activations() * int64_t{sizeof(float)};  // checked in read_line
 

@@ -13,7 +13,15 @@
 //                                  stride S and a 1x1 projection shortcut when needed
 //   relu | sigmoid | flatten | gap
 //   dropout RATE
-//   dense UNITS|outputs [nobias] [relu|sigmoid]   'outputs': one unit per label column
+//   dense UNITS|outputs [maxout=K] [nobias] [relu|sigmoid|galaxytree]
+//                                  'outputs': one unit per label column; maxout=K:
+//                                  each unit the largest of K linear ones
+//   maxout K                       the largest of each K consecutive features
+//   views rotations|dihedral|dieleman [size=S]
+//                                  cut each square image into 4, 8 or 16 views
+//                                  (kernels/views.h), which the layers after it
+//                                  see as that many samples, until
+//   merge concat|mean              joins each image's views' features again
 //   head                           the layers after this line are the task head:
 //                                  weight import leaves them as initialised; the
 //                                  layers before it are the backbone

@@ -20,6 +20,7 @@ Philox mask in torch, so the network matches end to end with dropout on.
 """
 import argparse
 import json
+import math
 import os
 import struct
 
@@ -508,6 +509,66 @@ def galaxy_tree_fixture():
     return fx
 
 
+def turned_45(x):
+    """The 45-degree turn of Nebula's Dieleman views, in PyTorch's own sampler."""
+    c = math.sqrt(0.5)
+    theta = torch.tensor([[c, -c, 0.0], [c, c, 0.0]], dtype=x.dtype).expand(x.shape[0], 2, 3)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def dihedral(x, view):
+    """view % 4 quarter turns counter-clockwise, then for views 4..7 a left-right flip."""
+    y = torch.rot90(x, view % 4, dims=(2, 3))
+    return torch.flip(y, dims=(3,)) if view >= 4 else y
+
+
+def views_of(x, kind, size):
+    count = {"rotations": 4, "dihedral": 8, "dieleman": 16}[kind]
+    views = [dihedral(turned_45(x) if v >= 8 else x, v % 8)[:, :, :size, :size] for v in range(count)]
+    return torch.cat(views, dim=0)  # view-major: every image's view 0, then view 1, ...
+
+
+def views_fixture():
+    fx = Fixture("torch_views")
+    for case, kind, shape, size in [("dihedral", "dihedral", (2, 3, 5, 5), 5), ("rotations", "rotations", (2, 2, 6, 6), 4),
+                                    ("dieleman", "dieleman", (2, 3, 11, 11), 7),
+                                    ("dieleman_even", "dieleman", (1, 2, 16, 16), 10),
+                                    ("dieleman_model", "dieleman", (1, 1, 23, 23), 15)]:
+        x = leaf(randn(*shape))
+        y = views_of(x, kind, size)
+        dy = randn(*y.shape)
+        y.backward(dy)
+        fx.put(case, x=x, y=y, dy=dy, dx=x.grad)
+        fx.meta(case, kind=kind, size=size)
+    return fx
+
+
+def view_merge_fixture():
+    fx = Fixture("torch_view_merge")
+    for case, views, batch, features in [("concat", 16, 3, 5), ("mean", 8, 2, 7)]:
+        x = leaf(randn(views * batch, features))
+        per_view = x.view(views, batch, features)
+        y = per_view.permute(1, 0, 2).reshape(batch, views * features) if case == "concat" else per_view.mean(0)
+        dy = randn(*y.shape)
+        y.backward(dy)
+        fx.put(case, x=x, y=y, dy=dy, dx=x.grad)
+        fx.meta(case, views=views)
+    return fx
+
+
+def maxout_fixture():
+    fx = Fixture("torch_maxout")
+    batch, features, pieces = 4, 6, 3
+    x = leaf(randn(batch, features * pieces))
+    y = x.view(batch, features, pieces).max(dim=-1).values
+    dy = randn(*y.shape)
+    y.backward(dy)
+    fx.put("main", x=x, y=y, dy=dy, dx=x.grad)
+    fx.meta("main", pieces=pieces)
+    return fx
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -524,7 +585,8 @@ def main():
               ("torch_add", add_fixture), ("torch_residual", residual_fixture), ("torch_flatten", flatten_fixture),
               ("torch_dropout", dropout_fixture), ("torch_mse", mse_fixture), ("torch_adamax", adamax_torch_fixture),
               ("keras_adamax", adamax_keras_fixture), ("torch_cnn1", cnn1_fixture),
-              ("torch_galaxy_tree", galaxy_tree_fixture)]
+              ("torch_galaxy_tree", galaxy_tree_fixture), ("torch_views", views_fixture),
+              ("torch_view_merge", view_merge_fixture), ("torch_maxout", maxout_fixture)]
     total = 0
     for seed, (name, make) in enumerate(makers):
         if args.only and name != args.only:

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "base/error.h"
+#include "engine/view_layers.h"
 
 namespace nebula::data {
 namespace {
@@ -49,6 +50,18 @@ TEST(Dihedral, TheViewsFormTheGroupOfTheSquare) {
     distinct.insert(values);
   }
   EXPECT_EQ(distinct.size(), 8u);
+}
+
+// The model's dihedral views (engine/view_layers.h) are these views, in this order.
+TEST(Dihedral, TheModelsViewsAreTheseViews) {
+  const Tensor in = numbered();
+  Views views(ViewKind::Dihedral, 5, 5);
+  const std::vector<float> all = views(Variable(in)).value().to_vector();
+  const size_t per_view = size_t(in.numel());
+  for (int v = 0; v < kDihedralViews; ++v)
+    EXPECT_EQ(std::vector<float>(all.begin() + v * per_view, all.begin() + (v + 1) * per_view),
+              dihedral_view(in, v).to_vector())
+        << "view " << v;
 }
 
 TEST(Dihedral, BadViewsAndShapesAreRefused) {

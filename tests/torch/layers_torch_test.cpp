@@ -9,6 +9,7 @@
 #include "engine/layers.h"
 #include "engine/ops.h"
 #include "engine/sequential.h"
+#include "engine/view_layers.h"
 #include "tests/torch/torch_fixture.h"
 
 namespace nebula {
@@ -138,6 +139,36 @@ void check_galaxy_tree(const std::string& c) {
 TEST(GalaxyTreeTorch, TheRealSamplesSeventeenColumns) { check_galaxy_tree("sample17"); }
 TEST(GalaxyTreeTorch, TheThirtySevenKaggleColumns) { check_galaxy_tree("kaggle37"); }
 TEST(GalaxyTreeTorch, ColumnsInAnotherOrder) { check_galaxy_tree("reversed37"); }
+
+// ---- Views, their merge, maxout
+
+void check_views(const std::string& c) {
+  const SafetensorsFile& f = fixture("torch_views");
+  const Tensor& x = f.at(c + ".x");
+  Views views(parse_view_kind(f.meta(c + ".kind")), int(x.dim(2)), meta_int(f, c + ".size"));
+  check_forward_backward(views, f, c);
+}
+
+TEST(ViewsTorch, Dihedral) { check_views("dihedral"); }
+TEST(ViewsTorch, QuarterTurnsCutToACorner) { check_views("rotations"); }
+TEST(ViewsTorch, DielemansSixteenOnAnOddSide) { check_views("dieleman"); }
+TEST(ViewsTorch, DielemansSixteenOnAnEvenSide) { check_views("dieleman_even"); }
+TEST(ViewsTorch, DielemansSixteenAtHisProportions) { check_views("dieleman_model"); }
+
+void check_view_merge(const std::string& c, ViewMerge merge) {
+  const SafetensorsFile& f = fixture("torch_view_merge");
+  MergeViews layer(meta_int(f, c + ".views"), merge);
+  check_forward_backward(layer, f, c);
+}
+
+TEST(ViewMergeTorch, Concat) { check_view_merge("concat", ViewMerge::Concat); }
+TEST(ViewMergeTorch, Mean) { check_view_merge("mean", ViewMerge::Mean); }
+
+TEST(MaxoutTorch, ThreePieces) {
+  const SafetensorsFile& f = fixture("torch_maxout");
+  Maxout layer(meta_int(f, "main.pieces"));
+  check_forward_backward(layer, f, "main");
+}
 
 // ---- BatchNorm2d
 
