@@ -1,5 +1,6 @@
-// Kernel benchmarks: each GPU op on the shapes of the study's cnn1 (batch 100,
-// 3x100x100), of ResNet-50 at 70x70 and of the multi-view models (batch 100), the hand-written kernel
+// Kernel benchmarks: each GPU op on the model layers of its case table
+// (tests/cases/<op>_cases.h: the study's cnn1 at 3x100x100, cnn2, ResNet-18 and
+// ResNet-50 at 70x70, the multi-view models) at batch 100, the hand-written kernel
 // (`native`) beside the library (`cudnn`, or `cublas` for dense) on the same
 // arguments: BM_conv2d_forward/native/cnn1_conv2, then .../cudnn/cnn1_conv2.
 //
@@ -23,7 +24,6 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
-#include <array>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -48,10 +48,14 @@
 #include "kernels/optimizer_update.h"
 #include "kernels/view_merge.h"
 #include "kernels/views.h"
+#include "tests/cases/activation_cases.h"
+#include "tests/cases/batchnorm2d_cases.h"
 #include "tests/cases/conv2d_cases.h"
 #include "tests/cases/dense_cases.h"
+#include "tests/cases/dropout_cases.h"
 #include "tests/cases/maxout_cases.h"
 #include "tests/cases/maxpool2d_cases.h"
+#include "tests/cases/optimizer_update_cases.h"
 #include "tests/cases/view_merge_cases.h"
 #include "tests/cases/views_cases.h"
 
@@ -283,15 +287,17 @@ void add_pool_benchmarks() {
 
 // ---- relu, sigmoid ---------------------------------------------------------
 
+// (name, element count) of the model layers of a case table, at batch 100.
+template <typename Case>
+std::vector<std::pair<std::string, int64_t>> counts(const std::vector<Case>& model_cases) {
+  std::vector<std::pair<std::string, int64_t>> out;
+  for (const Case& c : model_cases) out.push_back({c.name, c.count()});
+  return out;
+}
+
 void add_activation_benchmarks() {
-  const std::vector<std::pair<std::string, int64_t>> relu_cases = {
-      {"cnn1_conv1", int64_t(100) * 32 * 98 * 98},  // the largest activation of cnn1
-      {"rn50_layer1", int64_t(100) * 256 * 18 * 18},
-  };
-  const std::vector<std::pair<std::string, int64_t>> sigmoid_cases = {
-      {"cnn1_head", int64_t(100) * 37},             // where the models use it: the 37 outputs
-      {"cnn1_conv1", int64_t(100) * 32 * 98 * 98},  // large enough to show bandwidth
-  };
+  const std::vector<std::pair<std::string, int64_t>> relu_cases = counts(cases::relu_model_cases(100));
+  const std::vector<std::pair<std::string, int64_t>> sigmoid_cases = counts(cases::sigmoid_model_cases(100));
   for (const auto& [name, n] : relu_cases)
     for (bool library : {false, true})
       add(bench_name("relu_forward", library ? "cudnn" : "native", name), bytes(2 * n), {{n}, {n}},
@@ -333,19 +339,9 @@ void add_activation_benchmarks() {
 // ---- batch norm ------------------------------------------------------------
 
 void add_batchnorm_benchmarks() {
-  auto params = [](int channels, int size) {
-    BatchNormParams p;
-    p.batch = 100;
-    p.channels = channels;
-    p.spatial = size * size;
-    return p;
-  };
-  const std::vector<std::pair<std::string, BatchNormParams>> cases = {
-      {"rn50_bn1", params(64, 35)},      // after the stem
-      {"rn50_layer1", params(256, 18)},  // layer1.*.bn3
-      {"rn50_layer4", params(2048, 3)},  // layer4.*.bn3
-  };
-  for (const auto& [name, p] : cases) {
+  std::vector<std::pair<std::string, BatchNormParams>> layers;  // the op's table, at batch 100
+  for (const cases::BatchNorm2dCase& c : cases::batchnorm2d_model_cases(100)) layers.push_back({c.name, c.params()});
+  for (const auto& [name, p] : layers) {
     const int64_t n = int64_t(p.batch) * p.channels * p.spatial;
     const int64_t c = p.channels;
     // x read, y written; per channel: gamma, beta read, the saved and running statistics written.
@@ -360,7 +356,7 @@ void add_batchnorm_benchmarks() {
                                               b(i, 7));
           });
   }
-  for (const auto& [name, p] : cases) {
+  for (const auto& [name, p] : layers) {
     const int64_t n = int64_t(p.batch) * p.channels * p.spatial;
     const int64_t c = p.channels;
     // x and dy read, dx written; per channel: gamma and the saved statistics read, dgamma and dbeta written.
@@ -380,13 +376,11 @@ void add_batchnorm_benchmarks() {
 // ---- dropout (native only: cuDNN's mask is not the engine's Philox stream) --
 
 void add_dropout_benchmarks() {
-  const std::vector<std::pair<std::string, int64_t>> cases = {
-      {"cnn1_flatten", int64_t(100) * 2048},        // where cnn1 drops: before dense 512
-      {"cnn1_conv1", int64_t(100) * 32 * 98 * 98},  // large enough to show bandwidth
-  };
-  const float rate = 0.5f;
   const uint64_t seed = 1;
-  for (const auto& [name, n] : cases) {
+  for (const cases::DropoutCase& c : cases::dropout_model_cases(100)) {
+    const std::string& name = c.name;
+    const int64_t n = c.count();
+    const float rate = c.rate;
     add(bench_name("dropout_forward", "native", name), bytes(2 * n), {{n}, {n}},
         [n = n, rate, seed](const RotatingBuffers& b, int i) {
           cuda::dropout_forward(n, rate, seed, uint64_t(i) * n, nullptr, b(i, 0), b(i, 1));
@@ -472,26 +466,27 @@ void add_multi_view_benchmarks() {
   }
 }
 
-// ---- Adamax over cnn1's parameters -------------------------------------------
+// ---- Adamax over a model's parameters ---------------------------------------
 
-void add_adamax_benchmark() {
-  // cnn1's parameter tensors in model order (weight, bias per layer), 37 outputs.
-  const std::vector<int64_t> sizes = {32 * 3 * 9,    32,  64 * 32 * 9, 64,  128 * 64 * 9, 128,
-                                      128 * 128 * 9, 128, 512 * 2048,  512, 37 * 512,     37};
-  constexpr int kTensors = 12;
-  std::vector<BufferSpec> specs;  // per tensor: w, g, m, u (u >= 0, as the rule keeps it)
-  int64_t total = 0;
-  for (int64_t n : sizes) {
-    specs.insert(specs.end(), {{n}, {n}, {n}, {n, 0.0f, 1.0f}});
-    total += n;
+void add_adamax_benchmarks() {
+  for (const cases::OptimizerUpdateCase& c : cases::optimizer_update_model_cases()) {
+    const std::vector<int64_t> sizes = c.sizes;
+    const int count = int(sizes.size());
+    std::vector<BufferSpec> specs;  // per tensor: w, g, m, u (u >= 0, as the rule keeps it)
+    int64_t total = 0;
+    for (int64_t n : sizes) {
+      specs.insert(specs.end(), {{n}, {n}, {n}, {n, 0.0f, 1.0f}});
+      total += n;
+    }
+    // w, g, m, u read; w, m, u written.
+    add(bench_name("adamax", "native", c.name), bytes(7.0 * total), specs,
+        [sizes, count](const RotatingBuffers& b, int i) {
+          std::vector<ParameterSlots> tensors(static_cast<size_t>(count));
+          for (int t = 0; t < count; ++t)
+            tensors[t] = ParameterSlots{b(i, 4 * t), b(i, 4 * t + 1), b(i, 4 * t + 2), b(i, 4 * t + 3), sizes[t]};
+          cuda::adamax_update(AdamaxParams{}, 10, DeviceStepValues{}, tensors.data(), count);
+        });
   }
-  // w, g, m, u read; w, m, u written.
-  add("BM_adamax/native/cnn1", bytes(7.0 * total), specs, [sizes](const RotatingBuffers& b, int i) {
-    std::array<ParameterSlots, kTensors> tensors;
-    for (int t = 0; t < kTensors; ++t)
-      tensors[t] = ParameterSlots{b(i, 4 * t), b(i, 4 * t + 1), b(i, 4 * t + 2), b(i, 4 * t + 3), sizes[t]};
-    cuda::adamax_update(AdamaxParams{}, 10, DeviceStepValues{}, tensors.data(), kTensors);
-  });
 }
 
 }  // namespace
@@ -522,7 +517,7 @@ int main(int argc, char** argv) {
   add_dropout_benchmarks();
   add_dense_benchmarks();
   add_multi_view_benchmarks();
-  add_adamax_benchmark();
+  add_adamax_benchmarks();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

@@ -68,7 +68,8 @@ stage_tests() {  # the CUDA programs one after another, the CPU ones beside them
 
 stage_sanitizer() {
   local limit=60
-  for test in cuda_elementwise cuda_pool cuda_batchnorm cuda_loss cuda_optimizer cuda_cnn1_step; do
+  for test in cuda_activation cuda_add cuda_dropout cuda_galaxy_tree_output cuda_maxpool2d cuda_global_avg_pool \
+    cuda_batchnorm2d cuda_mse cuda_optimizer cuda_cnn1_step; do
     run_test ".gpu/bin/${test}_test" "$limit" compute-sanitizer --tool memcheck --error-exitcode 9 &
   done
   wait

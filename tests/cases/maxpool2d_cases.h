@@ -1,7 +1,7 @@
 // MaxPool2d's shapes, written once. They drive the CPU reference's tests
 // (tests/kernels/maxpool2d_test.cpp: gradient checks and the brute-force tie
 // test on the small cases), the CPU-vs-GPU parity tests on both GPU backends
-// (tests/cuda/pool_parity_test.cpp: every case, the model layers at a small
+// (tests/cuda/maxpool2d_parity_test.cpp: every case, the model layers at a small
 // batch) and the kernel benchmark (benchmarks/bench_kernels.cpp: the model
 // layers at batch 100).
 #pragma once

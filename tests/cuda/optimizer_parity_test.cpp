@@ -17,6 +17,7 @@
 #include "engine/ops.h"
 #include "engine/optimizer.h"
 #include "engine/sequential.h"
+#include "tests/cases/optimizer_update_cases.h"
 #include "tests/cuda/cuda_test_util.h"
 
 namespace nebula {
@@ -197,39 +198,40 @@ TEST_F(OptimizerParity, StepsMatchTheCpu) {
   }
 }
 
-// The fused update is one launch over a list of tensors: 300 parameters (the
-// list split several times), most smaller than a block's share, some spread
-// over several blocks, one empty, must each get their own update.
+// The fused update is one launch over a list of tensors: every list of the
+// op's table (tests/cases/optimizer_update_cases.h), each tensor its own update.
 TEST_F(OptimizerParity, ManyParameters) {
   auto group = [](std::vector<Variable>& params) {
     ParameterGroup g;
     for (size_t i = 0; i < params.size(); ++i) g.parameters.push_back({"p" + std::to_string(i), params[i]});
     return std::vector<ParameterGroup>{g};
   };
-  for (const OptimizerCase& oc : optimizer_cases()) {
-    std::vector<Variable> cpu_params, gpu_params;
-    for (int i = 0; i < 300; ++i) {
-      const int64_t size = i == 5 ? 0 : i % 10 == 0 ? 10007 + i : 1 + (i * 37) % 1000;
-      const Tensor w = test::uniform_tensor({size}, 5000 + i);
-      cpu_params.push_back(Variable(w.clone(), true));
-      gpu_params.push_back(Variable(w.to(Device::CUDA), true));
-    }
-    std::unique_ptr<Optimizer> cpu_opt = oc.make(group(cpu_params)), gpu_opt = oc.make(group(gpu_params));
-    for (int step = 1; step <= 2; ++step) {
-      for (size_t i = 0; i < cpu_params.size(); ++i) {
-        const Tensor g = test::uniform_tensor(cpu_params[i].shape(), 9000 + 1000 * step + i);
-        cpu_params[i].zero_grad();
-        gpu_params[i].zero_grad();
-        cpu_params[i].accumulate_grad(g.clone());
-        gpu_params[i].accumulate_grad(g.to(Device::CUDA));
+  std::vector<cases::OptimizerUpdateCase> lists = cases::optimizer_update_edge_cases();
+  for (const cases::OptimizerUpdateCase& c : cases::optimizer_update_model_cases()) lists.push_back(c);
+  for (const cases::OptimizerUpdateCase& c : lists)
+    for (const OptimizerCase& oc : optimizer_cases()) {
+      std::vector<Variable> cpu_params, gpu_params;
+      for (size_t i = 0; i < c.sizes.size(); ++i) {
+        const Tensor w = test::uniform_tensor({c.sizes[i]}, 5000 + i);
+        cpu_params.push_back(Variable(w.clone(), true));
+        gpu_params.push_back(Variable(w.to(Device::CUDA), true));
       }
-      cpu_opt->step();
-      gpu_opt->step();
-      for (size_t i = 0; i < cpu_params.size(); ++i)
-        EXPECT_TRUE(test::compare(cpu_params[i].value(), gpu_params[i].value(), {}))
-            << oc.name << " step " << step << ": parameter " << i << " of " << cpu_params.size();
+      std::unique_ptr<Optimizer> cpu_opt = oc.make(group(cpu_params)), gpu_opt = oc.make(group(gpu_params));
+      for (int step = 1; step <= 2; ++step) {
+        for (size_t i = 0; i < cpu_params.size(); ++i) {
+          const Tensor g = test::uniform_tensor(cpu_params[i].shape(), 9000 + 1000 * step + i);
+          cpu_params[i].zero_grad();
+          gpu_params[i].zero_grad();
+          cpu_params[i].accumulate_grad(g.clone());
+          gpu_params[i].accumulate_grad(g.to(Device::CUDA));
+        }
+        cpu_opt->step();
+        gpu_opt->step();
+        for (size_t i = 0; i < cpu_params.size(); ++i)
+          EXPECT_TRUE(test::compare(cpu_params[i].value(), gpu_params[i].value(), {}))
+              << cases::describe(c) << ", " << oc.name << " step " << step << ": parameter " << i;
+      }
     }
-  }
 }
 
 }  // namespace

@@ -1,8 +1,10 @@
-// Relu and sigmoid: known values, in-place use, and double-precision gradient checks.
+// Relu and sigmoid: known values, in-place use, and double-precision gradient
+// checks on the small cases of the op's table (tests/cases/activation_cases.h).
 #include "kernels/activation.h"
 
 #include <cmath>
 
+#include "tests/cases/activation_cases.h"
 #include "tests/kernels/gradient_checker.h"
 
 namespace nebula {
@@ -61,17 +63,33 @@ void check_activation(const char* name, Vec x, Forward forward, Backward backwar
   test::GradientChecker().check(name, x, dx, objective);
 }
 
-TEST(ReluGrad, AwayFromTheKink) {
-  std::mt19937 rng(1);
-  check_activation("relu dx", test::away_from_zero(257, rng), ref::relu_forward<double>, ref::relu_backward<double>, 2);
+// Finite differences cost n forwards of n values: the cases up to a few thousand.
+constexpr int64_t kLargestChecked = 5000;
+
+TEST(ReluGrad, EdgeCasesAwayFromTheKink) {
+  unsigned seed = 1;
+  for (const cases::ActivationCase& c : cases::activation_edge_cases()) {
+    if (c.count() > kLargestChecked) continue;
+    SCOPED_TRACE(cases::describe("relu", c));
+    std::mt19937 rng(seed);
+    Vec x = test::away_from_zero(size_t(c.count()), rng);
+    x[0] = std::abs(x[0]);  // one value past the kink, so a one-value case has a gradient to check
+    check_activation("relu dx", x, ref::relu_forward<double>, ref::relu_backward<double>, seed + 1);
+    seed += 2;
+  }
 }
 
-TEST(SigmoidGrad, ModerateAndSaturating) {
-  std::mt19937 rng(3);
-  Vec x = test::uniform(255, rng, -6.0, 6.0);
-  x.push_back(-15.0);
-  x.push_back(15.0);
-  check_activation("sigmoid dx", x, ref::sigmoid_forward<double>, ref::sigmoid_backward<double>, 4);
+TEST(SigmoidGrad, EdgeCasesModerateAndSaturating) {
+  unsigned seed = 3;
+  for (const cases::ActivationCase& c : cases::activation_edge_cases()) {
+    if (c.count() > kLargestChecked) continue;
+    SCOPED_TRACE(cases::describe("sigmoid", c));
+    std::mt19937 rng(seed);
+    Vec x = test::uniform(size_t(c.count()), rng, -6.0, 6.0);
+    if (x.size() >= 3) x[1] = -15.0, x[2] = 15.0;  // saturating
+    check_activation("sigmoid dx", x, ref::sigmoid_forward<double>, ref::sigmoid_backward<double>, seed + 1);
+    seed += 2;
+  }
 }
 
 }  // namespace

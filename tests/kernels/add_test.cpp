@@ -1,6 +1,8 @@
-// Elementwise add and accumulate: known values and a double-precision gradient check.
+// Elementwise add and accumulate: known values and double-precision gradient
+// checks on the small cases of the op's table (tests/cases/add_cases.h).
 #include "kernels/add.h"
 
+#include "tests/cases/add_cases.h"
 #include "tests/kernels/gradient_checker.h"
 
 namespace nebula {
@@ -20,9 +22,8 @@ TEST(AddForward, KnownValuesAndAccumulate) {
   EXPECT_EQ(f, (std::vector<float>{2, 4}));
 }
 
-TEST(AddGrad, BothInputs) {
-  const int64_t n = 41;
-  std::mt19937 rng(1);
+void check_add_gradients(int64_t n, unsigned seed) {
+  std::mt19937 rng(seed);
   Vec a = test::uniform(n, rng), b = test::uniform(n, rng);
   const Vec r = test::uniform(n, rng);
   auto objective = [&] {
@@ -38,6 +39,15 @@ TEST(AddGrad, BothInputs) {
   test::GradientChecker checker;
   checker.check("add da", a, da, objective);
   checker.check("add db", b, db, objective);
+}
+
+TEST(AddGrad, BothInputsOnTheEdgeCases) {
+  unsigned seed = 1;
+  for (const cases::AddCase& c : cases::add_edge_cases()) {
+    if (c.count() > 5000) continue;  // finite differences cost n sums of n values
+    SCOPED_TRACE(cases::describe("add", c));
+    check_add_gradients(c.count(), seed++);
+  }
 }
 
 }  // namespace

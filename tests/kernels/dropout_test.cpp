@@ -1,9 +1,13 @@
-// Dropout: the keep rate and scale, mask reproducibility from (seed, offset), and a
-// gradient check with the mask fixed by the seed.
+// Dropout: the keep rate and scale, mask reproducibility from (seed, offset), and
+// gradient checks with the mask fixed by the seed, on the small cases of the
+// op's table (tests/cases/dropout_cases.h) at each of its rates, seeds and offsets.
 #include "kernels/dropout.h"
+
+#include <cmath>
 
 #include "base/error.h"
 #include "base/philox.h"
+#include "tests/cases/dropout_cases.h"
 #include "tests/kernels/gradient_checker.h"
 
 namespace nebula {
@@ -52,11 +56,8 @@ TEST(DropoutForward, MaskIsAFunctionOfSeedAndOffset) {
   for (int64_t i = 0; i < 20; ++i) EXPECT_EQ(a[i] != 0.0, philox_uniform(9, i) >= 0.5f) << i;
 }
 
-TEST(DropoutGrad, MaskFixedBySeed) {
-  const int64_t n = 300;
-  const float rate = 0.4f;
-  const uint64_t seed = 1234, offset = 77;
-  std::mt19937 rng(1);
+void check_dropout_gradient(int64_t n, float rate, uint64_t seed, uint64_t offset, unsigned values) {
+  std::mt19937 rng(values);
   Vec x = test::uniform(n, rng);
   const Vec r = test::uniform(n, rng);
   auto objective = [&] {
@@ -66,17 +67,42 @@ TEST(DropoutGrad, MaskFixedBySeed) {
   };
   Vec dx = test::garbage(n);
   ref::dropout_backward<double>(n, rate, seed, offset, r.data(), dx.data());
-  test::GradientChecker().check("dropout dx", x, dx, objective);
-  // Dropped elements get no gradient, kept ones dy / (1 - rate).
-  int dropped = 0;
+  // Dropped elements get no gradient, kept ones dy / (1 - rate), as the mask says.
+  int64_t dropped = 0;
   for (int64_t i = 0; i < n; ++i) {
-    if (dx[i] == 0.0)
+    const bool kept = philox_uniform(seed, offset + uint64_t(i)) >= rate;
+    if (!kept) {
       ++dropped;
-    else
-      EXPECT_NEAR(dx[i], r[i] / (1.0 - rate), 1e-7);  // rate is a float, so the scale rounds
+      EXPECT_EQ(dx[i], 0.0) << i;
+    } else {
+      EXPECT_NEAR(dx[i], r[i] / (1.0 - rate), 1e-7) << i;  // rate is a float, so the scale rounds
+    }
   }
-  EXPECT_GT(dropped, 60);
-  EXPECT_LT(dropped, 180);
+  // A draw that drops everything leaves nothing for finite differences to check.
+  if (dropped < n) {
+    test::GradientChecker().check("dropout dx", x, dx, objective);
+  }
+  // About n rate dropped: within 6 standard deviations of the binomial, and none at rate 0.
+  const double spread = 6.0 * std::sqrt(double(n) * rate * (1.0 - rate)) + 1.0;
+  if (n >= 100) {
+    EXPECT_NEAR(double(dropped), double(n) * rate, spread);
+  }
+  if (rate == 0.0f) {
+    EXPECT_EQ(dropped, 0);
+  }
+}
+
+TEST(DropoutGrad, MaskFixedBySeedOnTheEdgeCases) {
+  unsigned values = 1;
+  for (const cases::DropoutCase& c : cases::dropout_edge_cases()) {
+    if (c.count() > 5000) continue;  // each of n finite differences runs all n values
+    for (float rate : cases::dropout_rates())
+      for (uint64_t seed : cases::dropout_seeds())
+        for (uint64_t offset : cases::dropout_offsets()) {
+          SCOPED_TRACE(cases::describe(c, rate, seed, offset));
+          check_dropout_gradient(c.count(), rate, seed, offset, values++);
+        }
+  }
 }
 
 }  // namespace

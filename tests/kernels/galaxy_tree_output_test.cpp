@@ -1,10 +1,12 @@
 // The decision-tree output: known values, the tree obeyed, the layout checks,
-// and a double-precision gradient check through parents and normalisation.
+// and double-precision gradient checks through parents and normalisation on the
+// small cases of the op's table (tests/cases/galaxy_tree_output_cases.h).
 #include "kernels/galaxy_tree_output.h"
 
 #include <cmath>
 
 #include "base/error.h"
+#include "tests/cases/galaxy_tree_output_cases.h"
 #include "tests/kernels/gradient_checker.h"
 
 namespace nebula {
@@ -12,20 +14,8 @@ namespace {
 
 using test::Vec;
 
-// Q1 (3 answers, everyone), Q2 (2 answers, led to by Q1's second), Q7 (3 answers,
-// led to by Q1's first): the real sample's shape in miniature, columns in
-// Kaggle order 1.1 1.2 1.3 2.1 2.2 7.1 7.2 7.3.
-GalaxyTreeLayout small_tree() {
-  GalaxyTreeLayout t;
-  t.columns = 8;
-  t.questions = 3;
-  const int8_t question_of[8] = {0, 0, 0, 1, 1, 2, 2, 2};
-  for (int j = 0; j < 8; ++j) t.question_of[j] = question_of[j];
-  t.parent[0] = -1;
-  t.parent[1] = 1;
-  t.parent[2] = 0;
-  return t;
-}
+// The table's small tree: Q1 (3 answers), Q2 (2, after Q1's second), Q7 (3, after Q1's first).
+GalaxyTreeLayout small_tree() { return cases::small_galaxy_tree(); }
 
 TEST(GalaxyTreeOutput, KnownValues) {
   const GalaxyTreeLayout t = small_tree();
@@ -66,11 +56,9 @@ TEST(GalaxyTreeOutput, AQuestionClippedToZeroSplitsItsParentEvenly) {
   for (int j = 5; j < 8; ++j) EXPECT_NEAR(y[j], 0.25 / 3, 1e-12) << j;
 }
 
-TEST(GalaxyTreeOutput, GradientCheck) {
-  const GalaxyTreeLayout t = small_tree();
-  const int rows = 4;
-  std::mt19937 rng(11);
-  Vec x = test::away_from_zero(rows * 8, rng);
+void check_galaxy_tree_gradient(const GalaxyTreeLayout& t, int rows, unsigned seed) {
+  std::mt19937 rng(seed);
+  Vec x = test::away_from_zero(size_t(rows) * t.columns, rng);
   x[0] = x[1] = x[2] = 0.6;  // one row whose Q1 is sure to be live, so its children's gradients are not all zero
   const Vec r = test::uniform(x.size(), rng);
   auto objective = [&] {
@@ -83,6 +71,15 @@ TEST(GalaxyTreeOutput, GradientCheck) {
   ref::galaxy_tree_backward<double>(t, rows, x.data(), y.data(), r.data(), dx.data());
   test::GradientChecker checker;
   EXPECT_EQ(checker.check("galaxy tree dx", x, dx, objective), 0);
+}
+
+TEST(GalaxyTreeOutput, GradientCheckOnTheEdgeCases) {
+  unsigned seed = 11;
+  for (const cases::GalaxyTreeCase& c : cases::galaxy_tree_output_edge_cases()) {
+    if (int64_t(c.rows) * c.tree.columns > 5000) continue;  // each of n finite differences runs every row
+    SCOPED_TRACE(cases::describe(c));
+    check_galaxy_tree_gradient(c.tree, c.rows, seed++);
+  }
 }
 
 TEST(GalaxyTreeOutput, FloatMatchesDouble) {
@@ -103,6 +100,7 @@ TEST(GalaxyTreeOutput, FloatMatchesDouble) {
 TEST(GalaxyTreeOutput, LayoutChecksNameTheProblem) {
   GalaxyTreeLayout t = small_tree();
   EXPECT_NO_THROW(validate(t));
+  EXPECT_NO_THROW(validate(cases::kaggle_galaxy_tree()));
   t.parent[1] = 5;  // Q2 led to by an answer of Q7, which comes after it
   try {
     validate(t);

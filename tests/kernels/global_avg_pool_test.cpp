@@ -1,6 +1,8 @@
-// Global average pooling: a known case and a double-precision gradient check.
+// Global average pooling: a known case and double-precision gradient checks
+// on the small cases of the op's table (tests/cases/global_avg_pool_cases.h).
 #include "kernels/global_avg_pool.h"
 
+#include "tests/cases/global_avg_pool_cases.h"
 #include "tests/kernels/gradient_checker.h"
 
 namespace nebula {
@@ -18,9 +20,10 @@ TEST(GlobalAvgPoolForward, KnownCase) {
   EXPECT_EQ(dx, (Vec{1, 1, 1, 1, 2, 2, 2, 2, -0.5, -0.5, -0.5, -0.5}));
 }
 
-void check_gap(int planes, int spatial, unsigned seed) {
+void check_gap(const cases::GlobalAvgPoolCase& c, unsigned seed) {
+  const int planes = c.planes(), spatial = c.spatial();
   std::mt19937 rng(seed);
-  Vec x = test::uniform(int64_t(planes) * spatial, rng);
+  Vec x = test::uniform(int64_t(planes) * spatial, rng, c.low, c.high);
   const Vec r = test::uniform(planes, rng);
   auto objective = [&] {
     Vec y = test::garbage(planes);
@@ -32,8 +35,14 @@ void check_gap(int planes, int spatial, unsigned seed) {
   test::GradientChecker().check("global_avg_pool dx", x, dx, objective);
 }
 
-TEST(GlobalAvgPoolGrad, OddPlanes) { check_gap(2 * 3, 5 * 7, 1); }
-TEST(GlobalAvgPoolGrad, SinglePixel) { check_gap(4, 1, 2); }
+TEST(GlobalAvgPoolGrad, EdgeCasesOfTheTable) {
+  unsigned seed = 1;
+  for (const cases::GlobalAvgPoolCase& c : cases::global_avg_pool_edge_cases()) {
+    if (int64_t(c.planes()) * c.spatial() > 5000) continue;  // each of n finite differences pools all n values
+    SCOPED_TRACE(cases::describe(c));
+    check_gap(c, seed++);
+  }
+}
 
 }  // namespace
 }  // namespace nebula

@@ -1,8 +1,10 @@
-// Mean squared error: known values and a double-precision gradient check.
+// Mean squared error: known values and double-precision gradient checks on
+// the small cases of the op's table (tests/cases/mse_cases.h).
 #include "kernels/mse.h"
+
 #include "base/error.h"
 #include "engine/dispatch.h"
-
+#include "tests/cases/mse_cases.h"
 #include "tests/kernels/gradient_checker.h"
 
 namespace nebula {
@@ -21,16 +23,27 @@ TEST(MseForward, KnownValues) {
   EXPECT_EQ(dp, (Vec{0, 2, -1, -4}));  // 2 * 2 (p - t) / 4
 }
 
-TEST(MseLossGrad, Predictions) {
-  const int64_t n = 37;
-  std::mt19937 rng(1);
-  Vec p = test::uniform(n, rng);
-  const Vec t = test::uniform(n, rng);
+void check_mse_gradient(const cases::MseCase& c, unsigned seed) {
+  const int64_t n = c.count();
+  std::mt19937 rng(seed);
+  Vec p = test::uniform(n, rng, -c.scale, c.scale);
+  const Vec t = test::uniform(n, rng, 0.0, c.scale);
   const double r = 1.7;  // the loss is a scalar, so the objective is r * loss and dloss = r
   auto objective = [&] { return r * ref::mse_forward<double>(n, p.data(), t.data()); };
   Vec dp = test::garbage(n);
   ref::mse_backward<double>(n, p.data(), t.data(), r, dp.data());
-  test::GradientChecker().check("mse dp", p, dp, objective);
+  test::GradientChecker checker;
+  checker.step *= c.scale;  // the loss is quadratic, so any step is exact but for rounding, which scales with p
+  checker.check("mse dp", p, dp, objective);
+}
+
+TEST(MseLossGrad, PredictionsOnTheEdgeCases) {
+  unsigned seed = 1;
+  for (const cases::MseCase& c : cases::mse_edge_cases()) {
+    if (c.count() > 5000) continue;  // each of n finite differences sums all n values
+    SCOPED_TRACE(cases::describe(c));
+    check_mse_gradient(c, seed++);
+  }
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
-// Pooling on the GPU against the CPU: max pooling forward and backward (2x2/2
-// as in the study, 3x3/2 pad 1 as in ResNet, overlapping and odd-sized
-// windows), the tie rule with ReLU in front (many zeros and equal values), and
-// global average pooling.
+// Max pooling on the GPU against the CPU: forward and backward on every case
+// of the op's table (tests/cases/maxpool2d_cases.h: 2x2/2 as in the study,
+// 3x3/2 pad 1 as in ResNet, overlapping and odd-sized windows) and shapes
+// drawn from the seeds, then values chosen to break it: all negative, extreme,
+// large, and the tie rule with ReLU in front (many zeros and equal values).
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -54,9 +55,9 @@ void check_maxpool(const MaxPool2dCase& c, const Tensor& x, const Tensor& dy) {
                 [p](TensorList& in, TensorList& out) { dispatch::maxpool2d_backward(p, in[0], in[1], out[0]); });
 }
 
-using PoolParity = test::CudaTest;
+using MaxPool2dParity = test::CudaTest;
 
-TEST_F(PoolParity, MaxPool) {
+TEST_F(MaxPool2dParity, MaxPool) {
   uint64_t seed = 1;
   for (const MaxPool2dCase& c : all_cases()) {
     check_maxpool(c, test::uniform_tensor(x_shape(c), 50 * seed), test::uniform_tensor(y_shape(c), 50 * seed + 1));
@@ -66,14 +67,14 @@ TEST_F(PoolParity, MaxPool) {
 
 // Every window all negative: padded cells (taken as -infinity) must never win,
 // even where the window holds a single real pixel.
-TEST_F(PoolParity, MaxPoolAllNegative) {
+TEST_F(MaxPool2dParity, MaxPoolAllNegative) {
   for (const MaxPool2dCase& c : {pool_case("all negative, 3x3/2 pad 1", 2, 3, 9, 8, 3, 2, 1),
                                  pool_case("all negative, 2x2/2 pad 1", 1, 2, 5, 5, 2, 2, 1)})
     check_maxpool(c, test::uniform_tensor(x_shape(c), 3, -2.0f, -1.0f), test::uniform_tensor(y_shape(c), 4));
 }
 
 // Extreme values: +-1e30 and the largest floats pass through the max unchanged.
-TEST_F(PoolParity, MaxPoolExtremeValues) {
+TEST_F(MaxPool2dParity, MaxPoolExtremeValues) {
   const MaxPool2dCase c = pool_case("extreme values", 2, 3, 9, 9, 3, 2, 1);
   std::vector<float> x = test::uniform_tensor(x_shape(c), 5).to_vector();
   const float extremes[] = {1e30f, -1e30f, 3.4e38f, -3.4e38f, 1e-30f, -1e-30f, 0.0f};
@@ -82,7 +83,7 @@ TEST_F(PoolParity, MaxPoolExtremeValues) {
 }
 
 // Large magnitudes: a 1e4-scale input and upstream gradient.
-TEST_F(PoolParity, MaxPoolLargeMagnitudes) {
+TEST_F(MaxPool2dParity, MaxPoolLargeMagnitudes) {
   const MaxPool2dCase c = pool_case("large values", 4, 16, 31, 30, 3, 2, 1);
   check_maxpool(c, test::uniform_tensor(x_shape(c), 7, -1e4f, 1e4f), test::uniform_tensor(y_shape(c), 8, -1e4f, 1e4f));
 }
@@ -92,7 +93,7 @@ TEST_F(PoolParity, MaxPoolLargeMagnitudes) {
 // tie, and the gradient must go to the first maximal element (rows, then
 // columns) as on the CPU. The upstream gradient is whole too, so every sum is
 // exact and the whole chain is compared for equality.
-TEST_F(PoolParity, ReluMaxPoolTies) {
+TEST_F(MaxPool2dParity, ReluMaxPoolTies) {
   const std::vector<MaxPool2dCase> cases = {
       pool_case("ties, 2x2/2", 2, 3, 10, 9, 2, 2, 0),
       pool_case("ties, 3x3/2 pad 1", 2, 3, 11, 12, 3, 2, 1),
@@ -118,7 +119,7 @@ TEST_F(PoolParity, ReluMaxPoolTies) {
 }
 
 // All zeros: every window is one big tie.
-TEST_F(PoolParity, MaxPoolAllEqual) {
+TEST_F(MaxPool2dParity, MaxPoolAllEqual) {
   for (const MaxPool2dCase& c :
        {pool_case("all zero, 2x2/2", 2, 3, 8, 9, 2, 2, 0), pool_case("all zero, 3x3/2 pad 1", 2, 3, 9, 9, 3, 2, 1)}) {
     const Pool2dParams p = c.p;
@@ -126,31 +127,6 @@ TEST_F(PoolParity, MaxPoolAllEqual) {
                   {Tensor::zeros(x_shape(c)), test::integer_tensor(y_shape(c), 9, 1, 9)},
                   {written("dx", x_shape(c), Tolerance::equal())},
                   [p](TensorList& in, TensorList& out) { dispatch::maxpool2d_backward(p, in[0], in[1], out[0]); });
-  }
-}
-
-// y[n, c] = mean over the plane; dx = dy / (H W).
-TEST_F(PoolParity, GlobalAvgPool) {
-  struct Case {
-    Shape x;
-    float low, high;
-  };
-  const std::vector<Case> cases = {
-      {{1, 1, 1, 1}, -1.0f, 1.0f},   {{2, 3, 7, 7}, 0.0f, 1.0f},     {{8, 512, 7, 7}, 0.0f, 1.0f},
-      {{3, 5, 1, 1}, -1.0f, 1.0f},   {{2, 4, 100, 100}, 0.0f, 1.0f}, {{2, 4, 100, 100}, -1.0f, 1.0f},
-      {{1, 3, 13, 11}, -1e4f, 1e4f}, {{4, 2048, 3, 3}, 0.0f, 1.0f},
-  };
-  uint64_t seed = 1;
-  for (const Case& c : cases) {
-    const Shape y_shape = {c.x[0], c.x[1]};
-    const std::string what = "global average pool x " + to_string(c.x) + " in [" + std::to_string(c.low) + ", " +
-                             std::to_string(c.high) + "]";
-    expect_parity(what + ", forward", {test::uniform_tensor(c.x, 70 * seed, c.low, c.high)}, {written("y", y_shape)},
-                  [](TensorList& in, TensorList& out) { dispatch::global_avg_pool_forward(in[0], out[0]); });
-    expect_parity(what + ", backward", {test::uniform_tensor(y_shape, 70 * seed + 1, c.low, c.high)},
-                  {written("dx", c.x)},
-                  [](TensorList& in, TensorList& out) { dispatch::global_avg_pool_backward(in[0], out[0]); });
-    ++seed;
   }
 }
 

@@ -1,10 +1,13 @@
 // The loss on the GPU against the CPU: the MSE and its gradient, with the loss
 // and its upstream gradient as 1-value tensors on the device, and the per-column
-// squared errors the RMSE meter sums.
+// squared errors the RMSE meter sums, on every case of the op's table
+// (tests/cases/mse_cases.h), the model outputs at batch 8 and 100, and shapes
+// drawn from the seeds.
 #include <string>
 #include <vector>
 
 #include "engine/dispatch.h"
+#include "tests/cases/mse_cases.h"
 #include "tests/cuda/cuda_test_util.h"
 
 namespace nebula {
@@ -15,46 +18,40 @@ using test::TensorList;
 using test::uniform_tensor;
 using test::written;
 
-struct LossCase {
-  Shape shape;  // [rows, columns]
-  float scale = 1.0f;
-  std::string describe() const {
-    return to_string(shape) + " in [-" + std::to_string(scale) + ", " + std::to_string(scale) + "]";
-  }
-};
+using LossCase = cases::MseCase;
 
 std::vector<LossCase> all_cases() {
-  std::vector<LossCase> cases = {
-      {{1, 1}}, {{8, 37}}, {{100, 37}}, {{1000, 3}}, {{3, 1000}}, {{4096, 37}}, {{100003, 1}}, {{100, 37}, 1e4f},
-  };
+  std::vector<LossCase> all = cases::mse_edge_cases();
+  for (int batch : {8, 100})
+    for (const LossCase& c : cases::mse_model_cases(batch)) all.push_back(c);
   for (uint64_t seed : test::test_seeds()) {
     Generator g(seed);
-    cases.push_back({{test::pick(g, 1, 500), test::pick(g, 1, 64)}});
+    all.push_back({"seed " + std::to_string(seed), {test::pick(g, 1, 500), test::pick(g, 1, 64)}});
   }
-  return cases;
+  return all;
 }
 
-using LossParity = test::CudaTest;
+using MseParity = test::CudaTest;
 
-TEST_F(LossParity, MseForward) {
+TEST_F(MseParity, MseForward) {
   uint64_t seed = 1;
   for (const LossCase& c : all_cases()) {
-    expect_parity(
-        "mse loss over " + c.describe(),
-        {uniform_tensor(c.shape, 10 * seed, -c.scale, c.scale), uniform_tensor(c.shape, 10 * seed + 1, 0, c.scale)},
-        {written("loss", {1})}, [](TensorList& in, TensorList& out) { dispatch::mse_forward(in[0], in[1], out[0]); });
+    expect_parity(cases::describe(c) + ", forward",
+                  {uniform_tensor(c.x, 10 * seed, -c.scale, c.scale), uniform_tensor(c.x, 10 * seed + 1, 0, c.scale)},
+                  {written("loss", {1})},
+                  [](TensorList& in, TensorList& out) { dispatch::mse_forward(in[0], in[1], out[0]); });
     ++seed;
   }
 }
 
-TEST_F(LossParity, MseBackward) {
+TEST_F(MseParity, MseBackward) {
   uint64_t seed = 1;
   for (const LossCase& c : all_cases()) {
     for (float dloss : {1.0f, 0.37f, -2.5f}) {
-      expect_parity("mse loss backward over " + c.describe() + ", dloss " + std::to_string(dloss),
-                    {uniform_tensor(c.shape, 10 * seed, -c.scale, c.scale),
-                     uniform_tensor(c.shape, 10 * seed + 1, 0, c.scale), Tensor::full({1}, dloss)},
-                    {written("dp", c.shape)},
+      expect_parity(cases::describe(c) + ", backward, dloss " + std::to_string(dloss),
+                    {uniform_tensor(c.x, 10 * seed, -c.scale, c.scale), uniform_tensor(c.x, 10 * seed + 1, 0, c.scale),
+                     Tensor::full({1}, dloss)},
+                    {written("dp", c.x)},
                     [](TensorList& in, TensorList& out) { dispatch::mse_backward(in[0], in[1], in[2], out[0]); });
     }
     ++seed;
@@ -63,9 +60,10 @@ TEST_F(LossParity, MseBackward) {
 
 // The loss stays on the device: forward then backward without the host in
 // between, as a training step (or a captured graph) runs them.
-TEST_F(LossParity, MseForwardThenBackward) {
-  const Shape shape = {100, 37};
-  expect_parity("mse loss then its gradient over " + to_string(shape),
+TEST_F(MseParity, MseForwardThenBackward) {
+  const LossCase c = cases::mse_model_cases(100).front();
+  const Shape shape = c.x;
+  expect_parity(cases::describe(c) + ", the loss then its gradient",
                 {uniform_tensor(shape, 1), uniform_tensor(shape, 2, 0, 1), Tensor::full({1}, 1.0f)},
                 {written("loss", {1}), written("dp", shape)}, [](TensorList& in, TensorList& out) {
                   dispatch::mse_forward(in[0], in[1], out[0]);
@@ -73,13 +71,13 @@ TEST_F(LossParity, MseForwardThenBackward) {
                 });
 }
 
-TEST_F(LossParity, ColumnSquaredError) {
+TEST_F(MseParity, ColumnSquaredError) {
   uint64_t seed = 1;
   for (const LossCase& c : all_cases()) {
-    const Tensor p = uniform_tensor(c.shape, 10 * seed, -c.scale, c.scale),
-                 t = uniform_tensor(c.shape, 10 * seed + 1, 0, c.scale);
+    const Tensor p = uniform_tensor(c.x, 10 * seed, -c.scale, c.scale),
+                 t = uniform_tensor(c.x, 10 * seed + 1, 0, c.scale);
     ++seed;
-    const int64_t rows = c.shape[0], columns = c.shape[1];
+    const int64_t rows = c.x[0], columns = c.x[1];
     // The CPU path itself against a plain double sum, so the reference is known good.
     Tensor cpu_sums({columns});
     dispatch::column_squared_error(p, t, cpu_sums);
@@ -94,8 +92,8 @@ TEST_F(LossParity, ColumnSquaredError) {
       expected[col] = static_cast<float>(sum);
     }
     EXPECT_TRUE(test::compare(expected, cpu_sums.to_vector(), {columns}, {}))
-        << "CPU column sums over " << c.describe();
-    expect_parity("column squared error over " + c.describe(), {p, t}, {written("sums", {columns})},
+        << "CPU column sums over " << cases::describe(c);
+    expect_parity("column squared error over " + cases::describe(c), {p, t}, {written("sums", {columns})},
                   [](TensorList& in, TensorList& out) { dispatch::column_squared_error(in[0], in[1], out[0]); });
   }
 }

@@ -1,17 +1,16 @@
 // BatchNorm2d on the GPU against the CPU: training forward (output, saved
 // statistics, running statistics), evaluation forward, backward in both modes,
-// and a forward-backward chain on the GPU's own saved statistics. Inputs
-// include a large mean relative to the spread (100 + N(0, 1), where E[x^2] -
-// E[x]^2 in fp32 would lose every digit of the variance), 1e4-scale values,
-// constant channels, and channels of two values. The mean is kept at 100 times
-// the spread: the CPU forms y = x scale + shift in fp32, which itself rounds
-// off about |mean| / std * 6e-8 of y, so a mean of 1e4 would test the CPU.
+// and a forward-backward chain on the GPU's own saved statistics, on every
+// case of the op's table (tests/cases/batchnorm2d_cases.h: a large mean
+// relative to the spread, 1e4-scale values, constant channels, channels of two
+// values...), the model layers at batch 4, and shapes drawn from the seeds.
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "engine/dispatch.h"
 #include "kernels/batchnorm2d.h"
+#include "tests/cases/batchnorm2d_cases.h"
 #include "tests/cuda/cuda_test_util.h"
 
 namespace nebula {
@@ -22,46 +21,11 @@ using test::Output;
 using test::TensorList;
 using test::written;
 
-struct BnCase {
-  std::string origin;
-  Shape x;                           // [N, C, H, W]
-  float mean = 0.0f, stddev = 1.0f;  // x ~ mean + stddev N(0, 1)
-  float eps = 1e-5f, momentum = 0.1f;
-
-  BatchNormParams params() const {
-    BatchNormParams p;
-    p.batch = int(x[0]);
-    p.channels = int(x[1]);
-    p.spatial = int(x[2] * x[3]);
-    p.eps = eps;
-    p.momentum = momentum;
-    return p;
-  }
-  Shape channel_shape() const { return {x[1]}; }
-  std::string describe() const {
-    return "batchnorm2d (" + origin + ") x " + to_string(x) + " ~ " + std::to_string(mean) + " + " +
-           std::to_string(stddev) + " N(0, 1), eps " + std::to_string(eps) + ", momentum " + std::to_string(momentum);
-  }
-};
+using BnCase = cases::BatchNorm2dCase;
 
 std::vector<BnCase> all_cases() {
-  std::vector<BnCase> cases = {
-      {"small", {2, 3, 5, 5}},
-      {"two values a channel", {2, 1, 1, 1}},
-      {"two values a channel, one sample", {1, 3, 1, 2}},
-      {"odd spatial size", {1, 4, 3, 5}},
-      {"ResNet layer", {4, 64, 14, 14}},
-      {"spatial 1", {16, 512, 1, 1}},
-      {"many values a channel", {8, 32, 50, 50}},
-      {"large mean: 100 + N(0, 1)", {8, 16, 20, 20}, 100.0f, 1.0f},
-      {"large mean, many values", {8, 8, 56, 56}, 100.0f, 1.0f},
-      {"large values: 1e4 N(0, 1)", {4, 8, 13, 11}, 0.0f, 1e4f},
-      {"small values: 1e-3 N(0, 1) near eps", {4, 8, 7, 7}, 0.0f, 1e-3f},
-      // Zero variance, so invstd = 1/sqrt(eps) ~ 316. The channels hold 0: for a
-      // constant v the CPU's own y = v scale + shift would err by ~1e-7 v scale.
-      {"constant channels", {2, 3, 4, 4}, 0.0f, 0.0f},
-      {"PyTorch defaults aside: eps 1e-3, momentum 0.01", {3, 5, 6, 6}, 1.0f, 2.0f, 1e-3f, 0.01f},
-  };
+  std::vector<BnCase> all = cases::batchnorm2d_edge_cases();
+  for (const BnCase& c : cases::batchnorm2d_model_cases(4)) all.push_back(c);
   for (uint64_t seed : test::test_seeds()) {
     Generator g(seed);
     BnCase c{"seed " + std::to_string(seed),
@@ -69,9 +33,9 @@ std::vector<BnCase> all_cases() {
     if (c.x[0] * c.x[2] * c.x[3] == 1) c.x[0] = 2;  // one value a channel has no variance estimate
     c.mean = g.uniform(-5.0f, 5.0f);
     c.stddev = g.uniform(0.1f, 3.0f);
-    cases.push_back(c);
+    all.push_back(c);
   }
-  return cases;
+  return all;
 }
 
 struct BnInputs {
@@ -89,7 +53,7 @@ BnInputs make_inputs(const BnCase& c, uint64_t seed) {
 void check_forward_train(const BnCase& c, uint64_t seed) {
   const BatchNormParams p = c.params();
   const BnInputs in = make_inputs(c, seed);
-  expect_parity(c.describe() + ", forward (train)", {in.x, in.gamma, in.beta},
+  expect_parity(cases::describe(c) + ", forward (train)", {in.x, in.gamma, in.beta},
                 {written("y", c.x), written("save_mean", c.channel_shape()), written("save_invstd", c.channel_shape()),
                  Output{"running_mean", in.running_mean}, Output{"running_var", in.running_var}},
                 [p](TensorList& in, TensorList& out) {
@@ -100,7 +64,7 @@ void check_forward_train(const BnCase& c, uint64_t seed) {
 void check_forward_eval(const BnCase& c, uint64_t seed) {
   const BatchNormParams p = c.params();
   const BnInputs in = make_inputs(c, seed);
-  expect_parity(c.describe() + ", forward (eval)", {in.x, in.gamma, in.beta, in.running_mean, in.running_var},
+  expect_parity(cases::describe(c) + ", forward (eval)", {in.x, in.gamma, in.beta, in.running_mean, in.running_var},
                 {written("y", c.x)}, [p](TensorList& in, TensorList& out) {
                   dispatch::batchnorm2d_forward_eval(p, in[0], in[1], in[2], in[3], in[4], out[0]);
                 });
@@ -143,7 +107,7 @@ void check_backward(const BnCase& c, uint64_t seed, bool training) {
   const BnInputs in = make_inputs(c, seed);
   const SavedStatistics saved = saved_statistics(c, in, training);
   const Tensor dy = test::uniform_tensor(c.x, seed + 5);
-  expect_parity(c.describe() + (training ? ", backward (train)" : ", backward (eval)"),
+  expect_parity(cases::describe(c) + (training ? ", backward (train)" : ", backward (eval)"),
                 {in.x, dy, in.gamma, saved.mean, saved.invstd},
                 {dx_output(c, dy, in.gamma, saved.invstd), written("dgamma", c.channel_shape()),
                  written("dbeta", c.channel_shape())},
@@ -187,7 +151,7 @@ TEST_F(BatchNormParity, TrainForwardThenBackward) {
     const Tensor invstd = saved_statistics(c, in, true).invstd;
     ++seed;
     expect_parity(
-        c.describe() + ", forward then backward (train)", {in.x, in.gamma, in.beta, dy},
+        cases::describe(c) + ", forward then backward (train)", {in.x, in.gamma, in.beta, dy},
         {written("y", c.x), written("save_mean", c.channel_shape()), written("save_invstd", c.channel_shape()),
          Output{"running_mean", in.running_mean}, Output{"running_var", in.running_var},
          dx_output(c, dy, in.gamma, invstd), written("dgamma", c.channel_shape()), written("dbeta", c.channel_shape())},
