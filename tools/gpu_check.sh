@@ -4,7 +4,7 @@
 # call ends, and packs its logs, inside the device tool's limit:
 #   tests      every test program (the CUDA parity tests included; PyTorch on
 #              that machine makes the ResNet parity fixtures)
-#   sanitizer  compute-sanitizer memcheck over six CUDA test programs (not yet
+#   sanitizer  compute-sanitizer memcheck over the small CUDA test programs (not yet
 #              conv2d, dense, tensor and graph: too slow for the budget)
 #   bench      bench_kernels, and compare_pytorch.py (PyTorch eager and
 #              torch.compile beside bench_train and bench_kernels)
@@ -69,7 +69,7 @@ stage_tests() {  # the CUDA programs one after another, the CPU ones beside them
 stage_sanitizer() {
   local limit=60
   for test in cuda_activation cuda_add cuda_dropout cuda_galaxy_tree_output cuda_maxpool2d cuda_global_avg_pool \
-    cuda_batchnorm2d cuda_mse cuda_optimizer cuda_cnn1_step; do
+    cuda_batchnorm2d cuda_mse cuda_optimizer cuda_views cuda_view_merge cuda_maxout cuda_cnn1_step; do
     run_test ".gpu/bin/${test}_test" "$limit" compute-sanitizer --tool memcheck --error-exitcode 9 &
   done
   wait
