@@ -31,7 +31,7 @@ struct Options {
   std::vector<std::string> images;
   int top = 5;
   int batch = 8;
-  std::string device = "auto", backend = "native";
+  std::string device = "auto", backend = "native", precision = "fp32";
 };
 
 // resnet18 -> the built-in resnet18-imagenet (the 1000-way head); anything
@@ -61,6 +61,7 @@ int run(const Options& o) {
     for (const std::string& note : report.notes()) std::fprintf(stderr, "classify: %s\n", note.c_str());
   model.network->eval();
   const Device device = choose_device(o.device, o.backend);
+  choose_precision(o.precision, device);
   model.network->to(device);
   const int size = model.spec.height;
   if (model.spec.width != size || model.spec.channels != 3)
@@ -144,6 +145,7 @@ int main(int argc, char** argv) {
   app.add_option("--batch", o.batch, "images per forward pass")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--device", o.device, "cpu, cuda or auto (cuda where a GPU is present)")->capture_default_str();
   app.add_option("--backend", o.backend, "GPU kernels: native or cudnn")->capture_default_str();
+  app.add_option("--precision", o.precision, "GEMM precision: fp32, tf32 or bf16")->capture_default_str();
   app.add_option("images", o.images, "JPEG or PNG images")->required();
   CLI11_PARSE(app, argc, argv);
   try {

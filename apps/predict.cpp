@@ -9,7 +9,7 @@
 
 int main(int argc, char** argv) {
   nebula::PredictConfig c;
-  std::string device = "auto", backend = "native";
+  std::string device = "auto", backend = "native", precision = "fp32";
   CLI::App app{"Predict the Galaxy Zoo probabilities of a folder of images with train_cnn checkpoints."};
   app.add_option("--checkpoint", c.checkpoints,
                  "best.safetensors or last.safetensors from train_cnn; give several to average them as an ensemble")
@@ -24,9 +24,11 @@ int main(int argc, char** argv) {
   app.add_option("--batch", c.batch)->capture_default_str();
   app.add_option("--device", device, "cpu, cuda or auto (cuda where a GPU is present)")->capture_default_str();
   app.add_option("--backend", backend, "GPU kernels: native or cudnn")->capture_default_str();
+  app.add_option("--precision", precision, "GEMM precision: fp32, tf32 or bf16")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   try {
     c.device = nebula::choose_device(device, backend);
+    nebula::choose_precision(precision, c.device);
     nebula::PredictResult result = nebula::predict_submission(c);
     std::printf("wrote %zu predictions of %zu columns to %s (%zu checkpoint%s x %d view%s)\n", result.predictions,
                 result.columns, c.out.c_str(), c.checkpoints.size(), c.checkpoints.size() == 1 ? "" : "s", c.tta,

@@ -22,6 +22,8 @@ namespace {
 struct CudaProbe {
   bool available = false;
   std::string reason;
+  std::string card;    // GPU 0's name, when one answers
+  int capability = 0;  // and its compute capability, 10 x major + minor
   // A GPU this build has no code for is not usable: refused here, in one line,
   // instead of failing at its first kernel launch.
   void check_capability();
@@ -49,12 +51,20 @@ void CudaProbe::check_capability() {
   }
   reason = unsupported_gpu_reason(properties.name, properties.major, properties.minor, built_cuda_architectures());
   available = reason.empty();
+  card = properties.name;
+  capability = 10 * properties.major + properties.minor;
 }
 
 const CudaProbe& probe() {
   static const CudaProbe result;
   return result;
 }
+}  // namespace
+
+int gpu_compute_capability() { return probe().available ? probe().capability : 0; }
+const std::string& gpu_name() { return probe().card; }
+
+namespace {
 
 // Large host blocks are kept for reuse instead of returned to the system: a
 // training step frees and reallocates the same activation sizes every time,

@@ -15,6 +15,10 @@ const char* device_name(Device device);
 bool cuda_available();
 // One line saying why CUDA is not usable ("" when it is).
 const std::string& cuda_unavailable_reason();
+// GPU 0's compute capability as 10 x major + minor (90 for an H100), 0 when
+// CUDA is not usable; and its name.
+int gpu_compute_capability();
+const std::string& gpu_name();
 
 // Host blocks of 1 MiB and more are cached for reuse (device.cpp says why);
 // release must be given the size that was allocated.
