@@ -356,6 +356,7 @@ nlohmann::ordered_json training_options(const Job& job) {
                                     {"lr_step_epochs", s.lr_step_epochs},
                                     {"lr_gamma", number(s.lr_gamma)},
                                     {"patience", s.patience},
+                                    {"epochs", job.c.epochs},  // asked for; the summary's "epochs" ran
                                     {"batch", s.batch},
                                     {"init", job.model.spec.init}};
   if (job.c.backbone_lr > 0) options["backbone_lr"] = number(job.c.backbone_lr);

@@ -145,6 +145,7 @@ TEST_F(TrainEndToEnd, PatienceStopsEarlyAndTestsTheBestWeights) {
   EXPECT_EQ(summary["stopped_early"], true);
   EXPECT_EQ(summary["epochs"], result.epochs_run);
   EXPECT_EQ(summary["best_epoch"], result.best_epoch);
+  EXPECT_EQ(summary["training"]["epochs"], 12);
   EXPECT_EQ(summary["best_val_rmse"].get<double>(), result.best_val_rmse);
   EXPECT_NEAR(history[size_t(result.best_epoch - 1)].val_rmse, result.best_val_rmse, 1e-7);  // the CSV's 8 digits
   const std::string best = c.out_dir + "/best.safetensors";
