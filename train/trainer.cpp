@@ -155,7 +155,6 @@ struct Job {
   Device device;
   RunData data;
   Model model;
-  OptimizerChoice choice;
   std::unique_ptr<Optimizer> optimizer;
   LrSchedule schedule;
   data::LoaderOptions loader_options;
@@ -176,7 +175,6 @@ std::unique_ptr<Job> set_up(const TrainConfig& c) {
   Model model = build_model(c, d.dataset.columns, device);
   check_batch_fits(model, c.batch);
   auto job = std::make_unique<Job>(c, device, std::move(d), std::move(model));
-  job->choice = choice;
   job->optimizer = build_optimizer(choice, c, job->model);
   job->loader_options = evaluation_loader_options(c, job->model, device);
   job->train_loader = std::make_unique<data::Loader>(job->data.dataset, job->data.split.train,
