@@ -138,6 +138,7 @@ struct ScheduleField {
 std::vector<ScheduleField> schedule_fields(const TrainingSchedule& s) {
   return {{"--optimizer", "optimizer", s.optimizer},
           {"--lr", "lr", float_text(s.lr)},
+          {"--backbone-lr", "backbone_lr", float_text(s.backbone_lr)},
           {"--weight-decay", "weight_decay", float_text(s.weight_decay)},
           {"--momentum", "momentum", float_text(s.momentum)},
           {"--nesterov", "nesterov", s.nesterov ? "1" : "0"},
@@ -156,6 +157,7 @@ TrainingSchedule read_schedule(const FieldReader& field) {
   if (field.text_or("optimizer", "").empty()) return s;
   s.optimizer = field.one_of("optimizer", {"adamax", "adam", "adamw", "sgd"});
   s.lr = field.single("lr", 1e-30, 1e30);
+  s.backbone_lr = field.single("backbone_lr", 0.0, 1e30);
   s.weight_decay = field.single("weight_decay", 0.0, 1e30);
   s.momentum = field.single("momentum", 0.0, 0.99999999);
   s.nesterov = field.whole<int>("nesterov", 0, 1) == 1;
@@ -175,7 +177,8 @@ ScheduleDifference schedule_difference(const TrainingSchedule& saved, const Trai
   const std::vector<ScheduleField> a = schedule_fields(saved), b = schedule_fields(now);
   for (size_t i = 0; i < a.size(); ++i) {
     const std::string key = a[i].key;
-    if ((key == "lr" && saved.lr == 0) || (key == "batch" && saved.batch == 0)) continue;  // not recorded
+    const bool unrecorded = saved.lr == 0 && (key == "lr" || key == "backbone_lr");
+    if (unrecorded || (key == "batch" && saved.batch == 0)) continue;
     if (key == "schedule_epochs" && (saved.lr_schedule != "cosine" || now.lr_schedule != "cosine")) continue;
     if (a[i].text != b[i].text) return {a[i].flag, a[i].text, b[i].text};
   }

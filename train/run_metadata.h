@@ -37,12 +37,13 @@ struct TrainingSchedule {
   float lr_gamma = 0.1f;
   int patience = 0;  // 0: never stop early
   int batch = 0;
-  int epochs = 0;  // the --epochs the schedule was made for (cosine anneals over it)
+  int epochs = 0;         // the --epochs the schedule was made for (cosine anneals over it)
+  float backbone_lr = 0;  // the backbone group's own rate; 0: --lr
 };
 
 // The first option (as its command-line flag) whose value differs between a
 // saved schedule and this run's, with both values; empty when none does. The
-// lr and batch are skipped where the saved schedule did not record them, and
+// lr, backbone lr and batch are skipped where the saved schedule did not record them, and
 // --epochs is compared only for a cosine schedule, which depends on it.
 struct ScheduleDifference {
   std::string option, saved, now;

@@ -117,7 +117,7 @@ data::LoaderOptions training_loader_options(const TrainConfig& c, data::LoaderOp
 
 TrainingSchedule describe_schedule(const TrainConfig& c, const OptimizerChoice& o) {
   return {o.name,           o.lr,       o.weight_decay, o.momentum, o.nesterov, c.lr_schedule, c.warmup_epochs,
-          c.lr_step_epochs, c.lr_gamma, c.patience,     c.batch,    c.epochs};
+          c.lr_step_epochs, c.lr_gamma, c.patience,     c.batch,    c.epochs,   c.backbone_lr};
 }
 
 RunMetadata describe_run(const TrainConfig& c, const OptimizerChoice& o, const Model& model, const RunData& d) {
@@ -357,7 +357,7 @@ nlohmann::ordered_json training_options(const Job& job) {
                                     {"epochs", job.c.epochs},  // asked for; the summary's "epochs" ran
                                     {"batch", s.batch},
                                     {"init", job.model.spec.init}};
-  if (job.c.backbone_lr > 0) options["backbone_lr"] = number(job.c.backbone_lr);
+  if (s.backbone_lr > 0) options["backbone_lr"] = number(s.backbone_lr);
   return options;
 }
 

@@ -26,7 +26,7 @@ RunMetadata example() {
   run.epoch = 7;
   run.best_val_rmse = 0.1234567890123456789;
   run.best_epoch = 5;
-  run.schedule = {"sgd", 0.1f, 1e-4f, 0.9f, true, "cosine", 2, 0, 0.1f, 3, 100, 20};
+  run.schedule = {"sgd", 0.1f, 1e-4f, 0.9f, true, "cosine", 2, 0, 0.1f, 3, 100, 20, 0.01f};
   return run;
 }
 
@@ -170,22 +170,25 @@ TEST(RunMetadata, TheScheduleReadsBackExactly) {
   EXPECT_EQ(s.patience, 3);
   EXPECT_EQ(s.batch, 100);
   EXPECT_EQ(s.epochs, 20);
+  EXPECT_EQ(s.backbone_lr, 0.01f);
   EXPECT_TRUE(schedule_difference(s, run.schedule).option.empty());
 }
 
 TEST(RunMetadata, OldCheckpointsWithoutAScheduleAreAdamaxAtAConstantRate) {
   CheckpointMetadata metadata = to_checkpoint_metadata(example());
-  for (const char* key : {"optimizer", "lr", "weight_decay", "momentum", "nesterov", "lr_schedule", "warmup_epochs",
-                          "lr_step_epochs", "lr_gamma", "patience", "batch", "schedule_epochs", "best_epoch"})
+  for (const char* key :
+       {"optimizer", "lr", "backbone_lr", "weight_decay", "momentum", "nesterov", "lr_schedule", "warmup_epochs",
+        "lr_step_epochs", "lr_gamma", "patience", "batch", "schedule_epochs", "best_epoch"})
     metadata.erase(key);
   const RunMetadata back = read_run_metadata(metadata, "last.safetensors");
   EXPECT_EQ(back.best_epoch, 0);
   EXPECT_EQ(back.schedule.optimizer, "adamax");
   EXPECT_EQ(back.schedule.lr_schedule, "constant");
   EXPECT_EQ(back.schedule.patience, 0);
-  // Their lr and batch were not recorded, so any is taken as theirs.
+  // Their lr, backbone lr and batch were not recorded, so any is taken as theirs.
   TrainingSchedule now;
   now.lr = 0.002f;
+  now.backbone_lr = 0.0005f;
   now.batch = 64;
   now.epochs = 30;
   EXPECT_TRUE(schedule_difference(back.schedule, now).option.empty());
@@ -208,7 +211,8 @@ TEST(RunMetadata, EveryScheduleFieldIsChecked) {
                                                      {"patience", "-2"},
                                                      {"batch", "0"},
                                                      {"schedule_epochs", "0"},
-                                                     {"best_epoch", "8"}};
+                                                     {"best_epoch", "8"},
+                                                     {"backbone_lr", "-1"}};
   for (const auto& [key, value] : bad) {
     CheckpointMetadata metadata = to_checkpoint_metadata(example());
     metadata[key] = value;
@@ -240,6 +244,12 @@ TEST(RunMetadata, ScheduleDifferenceNamesTheOptionAndBothValues) {
   now = saved;
   now.patience = 4;
   EXPECT_EQ(schedule_difference(saved, now).option, "--patience");
+  now = saved;
+  now.backbone_lr = 0;
+  d = schedule_difference(saved, now);
+  EXPECT_EQ(d.option, "--backbone-lr");
+  EXPECT_EQ(d.saved, "0.01");
+  EXPECT_EQ(d.now, "0");
 }
 
 }  // namespace

@@ -158,6 +158,31 @@ TEST_F(TrainEndToEnd, PatienceStopsEarlyAndTestsTheBestWeights) {
   EXPECT_EQ(again.test_rmse, result.test_rmse);
 }
 
+// --backbone-lr's group follows the schedule too: a backbone rate equal to
+// --lr trains exactly as one group does, warm-up and cosine included.
+TEST_F(TrainEndToEnd, TheBackboneRateFollowsTheSchedule) {
+  std::string model = kSmallModel;
+  model.replace(model.find("dense 64 relu"), 0, "head\n");
+  write_file_atomic((root_ / "headed.model").string(), model);
+  TrainConfig one = sgd_cosine(config("one_group", 2));
+  one.model = (root_ / "headed.model").string();
+  train(one);
+  TrainConfig two = one;
+  two.out_dir = (root_ / "two_groups").string();
+  two.backbone_lr = one.lr;
+  train(two);
+  expect_same_history(one.out_dir + "/history.csv", two.out_dir + "/history.csv");
+  const std::string a = one.out_dir + "/best.safetensors", b = two.out_dir + "/best.safetensors";
+  expect_same_tensors(a, b);
+  EXPECT_EQ(read_summary(two)["training"]["backbone_lr"], 0.05);
+  TrainConfig slower = two;
+  slower.out_dir = (root_ / "slower_backbone").string();
+  slower.backbone_lr = one.lr / 10;
+  train(slower);
+  EXPECT_NE(read_safetensors(slower.out_dir + "/best.safetensors").at("model.0.weight").to_vector(),
+            read_safetensors(a).at("model.0.weight").to_vector());
+}
+
 TEST_F(TrainEndToEnd, BadTrainingOptionsAreRefusedNamingTheOption) {
   const std::pair<std::function<void(TrainConfig&)>, std::string> cases[] = {
       {[](TrainConfig& c) { c.optimizer = "rmsprop"; }, "--optimizer: 'rmsprop' is not adamax, adam, adamw or sgd"},
