@@ -21,7 +21,22 @@ int main(int argc, char** argv) {
   app.add_option("--backbone-lr", c.backbone_lr, "the backbone's own learning rate (default: --lr)");
   app.add_option("--epochs", c.epochs)->capture_default_str();
   app.add_option("--batch", c.batch)->capture_default_str();
-  app.add_option("--lr", c.lr, "Adamax learning rate")->capture_default_str();
+  app.add_option("--lr", c.lr, "learning rate (the schedule's peak)")->capture_default_str();
+  app.add_option("--optimizer", c.optimizer, "adamax (Keras's rule, the study's), adam, adamw or sgd")
+      ->capture_default_str();
+  float weight_decay = 0, momentum = 0;
+  CLI::Option* weight_decay_option = app.add_option(
+      "--weight-decay", weight_decay, "L2 weight decay; decoupled for adamw (default 0.01 adamw, else 0)");
+  CLI::Option* momentum_option = app.add_option("--momentum", momentum, "sgd's momentum (default 0.9)");
+  app.add_flag("--nesterov", c.nesterov, "sgd with Nesterov momentum");
+  app.add_option("--lr-schedule", c.lr_schedule, "constant, step or cosine (cosine anneals every step to 0)")
+      ->capture_default_str();
+  app.add_option("--warmup-epochs", c.warmup_epochs, "rise linearly to --lr over these epochs' steps first")
+      ->capture_default_str();
+  app.add_option("--lr-step-epochs", c.lr_step_epochs, "step: multiply the rate by --lr-gamma every N epochs");
+  app.add_option("--lr-gamma", c.lr_gamma, "step: the factor of each decay")->capture_default_str();
+  app.add_option("--patience", c.patience, "stop when validation RMSE has not improved for N epochs (0: never)")
+      ->capture_default_str();
   app.add_option("--seed", c.seed, "one seed for the split, weights, shuffles, augmentation and dropout")
       ->capture_default_str();
   app.add_option("--split-seed", c.split_seed,
@@ -44,6 +59,8 @@ int main(int argc, char** argv) {
   app.add_option("--out", c.out_dir, "output folder")->capture_default_str();
   app.add_flag("--resume", c.resume, "continue the run in --out from its last checkpoint");
   CLI11_PARSE(app, argc, argv);
+  if (*weight_decay_option) c.weight_decay = weight_decay;
+  if (*momentum_option) c.momentum = momentum;
   try {
     nebula::TrainResult result = nebula::train(c);
     if (result.stopped_by_signal) return nebula::kStoppedExitStatus;

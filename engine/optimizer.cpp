@@ -27,6 +27,11 @@ void Optimizer::set_lr(float lr) {
   lr_ = lr;
 }
 
+void Optimizer::set_group_lr(size_t group, float lr) {
+  NEBULA_CHECK(lr > 0.0f, "optimizer: the learning rate must be positive, got ", lr);
+  groups_.at(group).lr = lr;
+}
+
 bool Optimizer::on_gpu() const {
   for (const ParameterGroup& group : groups_)
     for (const NamedParameter& p : group.parameters)
@@ -122,8 +127,19 @@ void Adam::update(float lr, const dispatch::StepValues& on_device,
   dispatch::adam_update(p, steps(), on_device, tensors);
 }
 
+namespace {
+AdamParams decoupled(AdamParams params) {
+  params.decoupled_weight_decay = true;
+  return params;
+}
+}  // namespace
+
+AdamW::AdamW(std::vector<ParameterGroup> groups, AdamParams params) : Adam(std::move(groups), decoupled(params)) {}
+
 Sgd::Sgd(std::vector<ParameterGroup> groups, SgdParams params)
-    : Optimizer(std::move(groups), params.lr, {"momentum_buffer"}), params_(params) {}
+    : Optimizer(std::move(groups), params.lr, {"momentum_buffer"}), params_(params) {
+  NEBULA_CHECK(!params.nesterov || params.momentum > 0.0f, "SGD: Nesterov momentum needs a momentum above 0");
+}
 
 void Sgd::update(float lr, const dispatch::StepValues& on_device, const std::vector<dispatch::UpdateTensors>& tensors) {
   SgdParams p = params_;

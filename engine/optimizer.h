@@ -36,6 +36,8 @@ class Optimizer {
   void set_lr(float lr);
   // A group's learning rate: its own, else the optimizer's.
   float group_lr(size_t group) const;
+  // Gives a group its own learning rate (a schedule scaling a backbone's rate).
+  void set_group_lr(size_t group, float lr);
 
   // For a step captured as a CUDA graph (engine/training_step.cpp). Values the
   // graph reads (t and each group's learning rate) live in device memory and
@@ -102,6 +104,13 @@ class Adam : public Optimizer {
 
  private:
   AdamParams params_;
+};
+
+// torch.optim.AdamW: Adam with the weight decay decoupled from the gradient.
+class AdamW : public Adam {
+ public:
+  AdamW(std::vector<ParameterGroup> groups, AdamParams params = {});
+  const char* kind() const override { return "AdamW"; }
 };
 
 class Sgd : public Optimizer {

@@ -5,8 +5,12 @@
 //                       w -= lr m / ((1 - b1^t) u)
 //   Adam (PyTorch):     m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;
 //                       w -= lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+//   AdamW (PyTorch):    w *= 1 - lr wd (decoupled decay, from the w before this step),
+//                       then Adam's update with g as it is
 //   SGD with momentum:  v = mu v + g;  w -= lr v  (PyTorch's form; mu = 0 is plain SGD)
-// Weight decay, when set, adds wd * w to g first (L2, as torch.optim does).
+//   SGD, Nesterov:      v = mu v + g;  w -= lr (g + mu v)  (torch.optim.SGD(nesterov=True))
+// Weight decay, when set, adds wd * w to g first (L2, as torch.optim does),
+// except in AdamW, where it is the decoupled decay above instead.
 #pragma once
 #include <cstdint>
 
@@ -19,10 +23,12 @@ struct AdamaxParams {
 
 struct AdamParams {
   float lr = 1e-3f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f, weight_decay = 0.0f;
+  bool decoupled_weight_decay = false;  // true: AdamW
 };
 
 struct SgdParams {
   float lr = 1e-2f, momentum = 0.0f, weight_decay = 0.0f;
+  bool nesterov = false;  // needs momentum > 0, as torch.optim.SGD insists
 };
 
 namespace ref {

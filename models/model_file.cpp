@@ -13,6 +13,7 @@
 #include "data/galaxy_tree.h"
 #include "engine/layers.h"
 #include "engine/view_layers.h"
+#include "models/kaiming_init.h"
 #include "models/layer_plan.h"
 #include "models/model_limits.h"
 
@@ -238,6 +239,7 @@ struct Plan {
   LayerPlan layers;
   bool head_seen = false;
   int views_line = 0;  // the line of the views not yet merged; 0: none
+  bool init_seen = false;
 };
 
 Activation read_activation(Options& options) {
@@ -262,6 +264,18 @@ Builder read_input(const Line& line, Options&, Plan& plan) {
 
 Builder read_crop(const Line& line, Options&, Plan& plan) {
   plan.spec.crop = line.integer(0, "crop size");
+  return nullptr;
+}
+
+// The weights' initialisation; Keras's Glorot when the file has no init line.
+Builder read_init(const Line& line, Options&, Plan& plan) {
+  if (plan.init_seen) line.fail("only one init line is allowed");
+  plan.init_seen = true;
+  line.need(0, "initialisation (glorot or kaiming)");
+  const std::string& init = line.words[0];
+  if (init != "glorot" && init != "kaiming")
+    line.fail("initialisation must be 'glorot' or 'kaiming', got '", init, "'");
+  plan.spec.init = init;
   return nullptr;
 }
 
@@ -452,6 +466,7 @@ const Keyword kKeywords[] = {
     {"flatten", "", 0, true, read_flatten},
     {"gap", "", 0, true, read_gap},
     {"head", "", 0, false, read_head},
+    {"init", "glorot|kaiming", 1, false, read_init},
 };
 
 const Keyword& find_keyword(const Line& line) {
@@ -549,6 +564,7 @@ Model parse_model(const std::string& text, const std::string& origin, const Mode
 
   model.network = std::make_unique<Sequential>();
   build(model, steps, plan.layers);
+  if (model.spec.init == "kaiming") kaiming_init(*model.network);
   const int layers = static_cast<int>(model.network->size());
   NEBULA_CHECK(layers > 0, origin, ": the model has no layers");
   NEBULA_CHECK(model.spec.head_layer < layers, origin, ": the head line has no layers after it");

@@ -4,6 +4,9 @@
 //   # comment                      blank lines and comments are ignored
 //   input C H W                    the input image, first; H W are the default input size
 //   crop N                         optional: centre crop N x N of the 424 x 424 frame first
+//   init glorot|kaiming            optional: the weights' initialisation; glorot (Keras's
+//                                  defaults, the study's) unless it says kaiming:
+//                                  torchvision's ResNet (models/kaiming_init.h)
 //   conv FILTERS KERNEL [stride=S] [same|valid|pad=P] [nobias] [relu|sigmoid]
 //   maxpool KERNEL [stride=S] [pad=P]
 //   batchnorm [relu]
@@ -50,8 +53,9 @@
 namespace nebula {
 
 struct ModelSpec {
-  std::string name;    // "cnn1", or the file's path
-  std::string source;  // the model file's text, kept so a checkpoint can rebuild the model
+  std::string name;             // "cnn1", or the file's path
+  std::string source;           // the model file's text, kept so a checkpoint can rebuild the model
+  std::string init = "glorot";  // the weights' initialisation: glorot (Keras's) or kaiming (torchvision's ResNet)
   int channels = 3, height = 0, width = 0;
   int crop = 0;                             // 0: the whole frame
   int head_layer = -1;                      // index of the first head layer in the network; -1: no head line

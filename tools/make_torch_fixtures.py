@@ -356,6 +356,101 @@ def adamax_torch_fixture():
     return fx
 
 
+
+def optimizer_fixture(name, make, slots, steps=10, **settings):
+    """Ten steps of a torch.optim optimizer on two tensors, as torch_adamax."""
+    fx = Fixture(name)
+    shapes = [(3, 4), (5,)]
+    params = [leaf(randn(*s)) for s in shapes]
+    for i, p in enumerate(params):
+        fx.tensors[f"p{i}.initial"] = p.detach().clone()
+    opt = make(params)
+    for k, grads in enumerate(grad_sequence(shapes, steps)):
+        for i, (p, g) in enumerate(zip(params, grads)):
+            p.grad = g.clone()
+            fx.tensors[f"p{i}.grad.{k}"] = g
+        opt.step()
+        for i, p in enumerate(params):
+            fx.tensors[f"p{i}.after.{k}"] = p.detach().clone()
+    for i, p in enumerate(params):
+        for slot in slots:
+            fx.tensors[f"p{i}.{slot}"] = opt.state[p][slot].clone()
+    fx.metadata.update(steps=steps, params=len(params), **settings)
+    return fx
+
+
+def adam_fixture():
+    lr, wd = 0.01, 0.1
+    return optimizer_fixture("torch_adam", lambda p: torch.optim.Adam(p, lr=lr, weight_decay=wd),
+                             ["exp_avg", "exp_avg_sq"], lr=lr, weight_decay=wd)
+
+
+def adamw_fixture():
+    lr, wd = 0.01, 0.1  # a large decay, so that a coupled (Adam) rule would fail the test
+    return optimizer_fixture("torch_adamw", lambda p: torch.optim.AdamW(p, lr=lr, weight_decay=wd),
+                             ["exp_avg", "exp_avg_sq"], lr=lr, weight_decay=wd)
+
+
+def sgd_fixture(name, nesterov):
+    lr, momentum, wd = 0.05, 0.9, 0.01
+    return optimizer_fixture(
+        name, lambda p: torch.optim.SGD(p, lr=lr, momentum=momentum, weight_decay=wd, nesterov=nesterov),
+        ["momentum_buffer"], lr=lr, momentum=momentum, weight_decay=wd, nesterov=int(nesterov))
+
+
+def lr_schedule_fixture():
+    """torch.optim.lr_scheduler's own learning rates, stepped once per batch
+    (cosine, warm-up) or per epoch (step), kept as exact decimal text."""
+    fx = Fixture("torch_lr_schedules")
+    base = 0.1
+
+    def rates(make, count):
+        opt = torch.optim.SGD([leaf(torch.zeros(1))], lr=base)
+        scheduler = make(opt)
+        out = []
+        for _ in range(count):
+            out.append(opt.param_groups[0]["lr"])
+            opt.step()
+            scheduler.step()
+        return ",".join(repr(r) for r in out)
+
+    S = torch.optim.lr_scheduler
+    epochs, batches, warmup = 6, 7, 2
+    # cosine over every step of the run
+    fx.meta("cosine", epochs=epochs, batches=batches, warmup=0,
+            lr=rates(lambda o: S.CosineAnnealingLR(o, T_max=epochs * batches), epochs * batches))
+    # linear warm-up over 2 epochs' steps, then cosine over the steps left
+    w = warmup * batches
+    fx.meta("warmup_cosine", epochs=epochs, batches=batches, warmup=warmup,
+            lr=rates(lambda o: S.SequentialLR(o, [S.LinearLR(o, start_factor=1.0 / w, end_factor=1.0, total_iters=w - 1),
+                                                  S.CosineAnnealingLR(o, T_max=(epochs - warmup) * batches)],
+                                              milestones=[w]), epochs * batches))
+    # StepLR, stepped once per epoch
+    fx.meta("step", epochs=12, step_epochs=3, gamma=0.5,
+            lr=rates(lambda o: S.StepLR(o, step_size=3, gamma=0.5), 12))
+    fx.metadata.update(base_lr=repr(base))
+    fx.tensors["base_lr"] = torch.tensor([base])
+    return fx
+
+
+def resnet_init_fixture():
+    """torchvision's own ResNet-18 initialisation, summarised: each conv weight's
+    sample mean and standard deviation (kaiming_normal_, fan_out, relu), batch
+    norm's 1 and 0, and nn.Linear's default bound from fc's largest |w| and |b|.
+    The draws differ from Nebula's generator, so the test compares the laws."""
+    import torchvision
+    fx = Fixture("torchvision_resnet18_init")
+    model = torchvision.models.resnet18()
+    for name, p in model.state_dict().items():
+        if name.endswith("num_batches_tracked") or "running" in name:
+            continue
+        values = p.double()
+        fx.meta(name, mean=repr(values.mean().item()), std=repr(values.std().item()),
+                max_abs=repr(values.abs().max().item()), count=values.numel())
+    fx.metadata.update(keys=",".join(k for k in model.state_dict() if "running" not in k and "num_batches" not in k))
+    fx.tensors["fc.bias"] = model.fc.bias.detach().clone()
+    return fx
+
 def adamax_keras_fixture():
     """Keras's own Adamax (the study's optimizer), stepped by Keras on the JAX backend.
 
@@ -595,9 +690,12 @@ def main():
               ("torch_add", add_fixture), ("torch_residual", residual_fixture), ("torch_flatten", flatten_fixture),
               ("torch_dropout", dropout_fixture), ("torch_mse", mse_fixture), ("torch_adamax", adamax_torch_fixture),
               ("keras_adamax", adamax_keras_fixture), ("torch_cnn1", cnn1_fixture),
-              ("torch_galaxy_tree", galaxy_tree_fixture), ("torch_views", views_fixture),
-              ("torch_view_merge", view_merge_fixture), ("torch_maxout", maxout_fixture),
-              ("torch_bf16_rounding", bf16_rounding_fixture)]
+              ("torch_galaxy_tree", galaxy_tree_fixture), ("torch_adam", adam_fixture),
+              ("torch_adamw", adamw_fixture), ("torch_sgd", lambda: sgd_fixture("torch_sgd", False)),
+              ("torch_sgd_nesterov", lambda: sgd_fixture("torch_sgd_nesterov", True)),
+              ("torch_lr_schedules", lr_schedule_fixture), ("torchvision_resnet18_init", resnet_init_fixture),
+              ("torch_views", views_fixture), ("torch_view_merge", view_merge_fixture),
+              ("torch_maxout", maxout_fixture), ("torch_bf16_rounding", bf16_rounding_fixture)]
     total = 0
     for seed, (name, make) in enumerate(makers):
         if args.only and name != args.only:

@@ -1,5 +1,7 @@
 #include "train/run_metadata.h"
 
+#include <algorithm>
+#include <charconv>
 #include <climits>
 #include <cmath>
 #include <cstdio>
@@ -47,6 +49,21 @@ class FieldReader {
                  "' is not a whole number from ", minimum, " to ", maximum);
     return out;
   }
+  // A float option, read back to the float it was written from.
+  float single(const char* key, double minimum, double maximum) const {
+    const std::string& value = text(key);
+    double out = 0;
+    NEBULA_CHECK(parse_finite_number(value, &out) && out >= minimum && out <= maximum, path_, ": metadata ", key,
+                 " = '", value, "' is not a number from ", minimum, " to ", maximum);
+    return static_cast<float>(out);
+  }
+  // One of a few names.
+  const std::string& one_of(const char* key, const std::vector<std::string>& names) const {
+    const std::string& value = text(key);
+    NEBULA_CHECK(std::find(names.begin(), names.end(), value) != names.end(), path_, ": metadata ", key, " = '", value,
+                 "' is not one of ", join_commas(names));
+    return value;
+  }
   double finite(const char* key, double minimum) const {
     const std::string& value = text(key);
     double out = 0;
@@ -67,6 +84,12 @@ std::string exact_text(double value) {
   char text[32];
   std::snprintf(text, sizeof text, "%.17g", value);
   return text;
+}
+
+std::string float_text(float value) {
+  char text[32];
+  auto [end, error] = std::to_chars(text, text + sizeof text, value, std::chars_format::general);  // 0.0001
+  return error == std::errc() ? std::string(text, end) : exact_text(value);
 }
 
 namespace {
@@ -105,7 +128,62 @@ InterruptedEpoch read_interrupted(const FieldReader& field, size_t columns) {
   return stop;
 }
 
+// Each option of a schedule: its flag, its metadata key and its value as text.
+struct ScheduleField {
+  const char* flag;
+  const char* key;
+  std::string text;
+};
+
+std::vector<ScheduleField> schedule_fields(const TrainingSchedule& s) {
+  return {{"--optimizer", "optimizer", s.optimizer},
+          {"--lr", "lr", float_text(s.lr)},
+          {"--backbone-lr", "backbone_lr", float_text(s.backbone_lr)},
+          {"--weight-decay", "weight_decay", float_text(s.weight_decay)},
+          {"--momentum", "momentum", float_text(s.momentum)},
+          {"--nesterov", "nesterov", s.nesterov ? "1" : "0"},
+          {"--lr-schedule", "lr_schedule", s.lr_schedule},
+          {"--warmup-epochs", "warmup_epochs", std::to_string(s.warmup_epochs)},
+          {"--lr-step-epochs", "lr_step_epochs", std::to_string(s.lr_step_epochs)},
+          {"--lr-gamma", "lr_gamma", float_text(s.lr_gamma)},
+          {"--patience", "patience", std::to_string(s.patience)},
+          {"--batch", "batch", std::to_string(s.batch)},
+          {"--epochs", "schedule_epochs", std::to_string(s.epochs)}};
+}
+
+// Checkpoints without an 'optimizer' field come from before schedules: see TrainingSchedule.
+TrainingSchedule read_schedule(const FieldReader& field) {
+  TrainingSchedule s;
+  if (field.text_or("optimizer", "").empty()) return s;
+  s.optimizer = field.one_of("optimizer", {"adamax", "adam", "adamw", "sgd"});
+  s.lr = field.single("lr", 1e-30, 1e30);
+  s.backbone_lr = field.single("backbone_lr", 0.0, 1e30);
+  s.weight_decay = field.single("weight_decay", 0.0, 1e30);
+  s.momentum = field.single("momentum", 0.0, 0.99999999);
+  s.nesterov = field.whole<int>("nesterov", 0, 1) == 1;
+  s.lr_schedule = field.one_of("lr_schedule", {"constant", "step", "cosine"});
+  s.warmup_epochs = field.whole<int>("warmup_epochs", 0, INT_MAX - 1);
+  s.lr_step_epochs = field.whole<int>("lr_step_epochs", 0, INT_MAX);
+  s.lr_gamma = field.single("lr_gamma", 1e-30, 1.0);
+  s.patience = field.whole<int>("patience", 0, INT_MAX);
+  s.batch = field.whole<int>("batch", 1, INT_MAX);
+  s.epochs = field.whole<int>("schedule_epochs", 1, INT_MAX);
+  return s;
+}
+
 }  // namespace
+
+ScheduleDifference schedule_difference(const TrainingSchedule& saved, const TrainingSchedule& now) {
+  const std::vector<ScheduleField> a = schedule_fields(saved), b = schedule_fields(now);
+  for (size_t i = 0; i < a.size(); ++i) {
+    const std::string key = a[i].key;
+    const bool unrecorded = saved.lr == 0 && (key == "lr" || key == "backbone_lr");
+    if (unrecorded || (key == "batch" && saved.batch == 0)) continue;
+    if (key == "schedule_epochs" && (saved.lr_schedule != "cosine" || now.lr_schedule != "cosine")) continue;
+    if (a[i].text != b[i].text) return {a[i].flag, a[i].text, b[i].text};
+  }
+  return {};
+}
 
 CheckpointMetadata to_checkpoint_metadata(const RunMetadata& run) {
   CheckpointMetadata out = {
@@ -119,6 +197,8 @@ CheckpointMetadata to_checkpoint_metadata(const RunMetadata& run) {
       {"augment_render", run.augment_render},
       {"epoch", std::to_string(run.epoch)},
       {"best_val_rmse", std::isfinite(run.best_val_rmse) ? exact_text(run.best_val_rmse) : kNoValidationYet}};
+  out["best_epoch"] = std::to_string(run.best_epoch);
+  for (const ScheduleField& f : schedule_fields(run.schedule)) out[f.key] = f.text;
   add_interrupted(run.interrupted, &out);
   return out;
 }
@@ -145,6 +225,8 @@ RunMetadata read_run_metadata(const CheckpointMetadata& metadata, const std::str
   run.epoch = first ? 0 : field.whole<int>("epoch", 1, INT_MAX - 1);
   run.best_val_rmse =
       first && field.text("best_val_rmse") == kNoValidationYet ? INFINITY : field.finite("best_val_rmse", 0.0);
+  if (!field.text_or("best_epoch", "").empty()) run.best_epoch = field.whole<int>("best_epoch", 0, run.epoch);
+  run.schedule = read_schedule(field);
   return run;
 }
 

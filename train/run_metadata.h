@@ -24,6 +24,32 @@ struct InterruptedEpoch {
   double seconds = 0;
 };
 
+// How the weights move: the optimizer, its learning-rate schedule and when to
+// stop, all of which --resume must continue as they were. Checkpoints from
+// before these were recorded read as what every run did then: Adamax at a
+// constant rate, without a recorded lr or batch (0: not checked on resume).
+struct TrainingSchedule {
+  std::string optimizer = "adamax";              // adamax, adam, adamw, sgd
+  float lr = 0, weight_decay = 0, momentum = 0;  // as the options hold them
+  bool nesterov = false;
+  std::string lr_schedule = "constant";  // constant, step, cosine
+  int warmup_epochs = 0, lr_step_epochs = 0;
+  float lr_gamma = 0.1f;
+  int patience = 0;  // 0: never stop early
+  int batch = 0;
+  int epochs = 0;         // the --epochs the schedule was made for (cosine anneals over it)
+  float backbone_lr = 0;  // the backbone group's own rate; 0: --lr
+};
+
+// The first option (as its command-line flag) whose value differs between a
+// saved schedule and this run's, with both values; empty when none does. The
+// lr, backbone lr and batch are skipped where the saved schedule did not record them, and
+// --epochs is compared only for a cosine schedule, which depends on it.
+struct ScheduleDifference {
+  std::string option, saved, now;
+};
+ScheduleDifference schedule_difference(const TrainingSchedule& saved, const TrainingSchedule& now);
+
 struct RunMetadata {
   // What was trained.
   std::string model;                 // the --model argument: a built-in name or a model file's path
@@ -40,7 +66,9 @@ struct RunMetadata {
   // stopped epoch stood.
   int epoch = 0;
   double best_val_rmse = 0;
+  int best_epoch = 0;  // the epoch of best_val_rmse; 0 before the first (or not recorded)
   InterruptedEpoch interrupted;
+  TrainingSchedule schedule;
 };
 
 // The largest input side and crop a checkpoint may ask for (the largest image side).
@@ -55,5 +83,7 @@ RunMetadata read_run_metadata(const CheckpointMetadata& metadata, const std::str
 
 // The number as text that reads back to the same double.
 std::string exact_text(double value);
+// The shortest text that reads back to the same float ("0.001").
+std::string float_text(float value);
 
 }  // namespace nebula

@@ -24,6 +24,8 @@
 #include "train/evaluation.h"
 #include "train/history.h"
 #include "train/loss_tracker.h"
+#include "train/lr_schedule.h"
+#include "train/optimizer_choice.h"
 #include "train/progress.h"
 #include "train/run_directory.h"
 #include "train/run_metadata.h"
@@ -77,11 +79,21 @@ Model build_model(const TrainConfig& c, const std::vector<std::string>& columns,
   return model;
 }
 
-std::unique_ptr<Adamax> make_optimizer(const TrainConfig& c, Model& model) {
+std::unique_ptr<Optimizer> build_optimizer(const OptimizerChoice& choice, const TrainConfig& c, Model& model) {
   std::vector<ParameterGroup> groups = single_group(*model.network);
   if (c.backbone_lr > 0)
     groups = {ParameterGroup{backbone_parameters(model), c.backbone_lr}, ParameterGroup{head_parameters(model), 0.0f}};
-  return std::make_unique<Adamax>(groups, AdamaxParams{c.lr});
+  return make_optimizer(choice, std::move(groups));
+}
+
+// The schedule the options ask for; the batches per epoch come from the loader.
+LrSchedule schedule_of(const TrainConfig& c, int64_t steps_per_epoch) {
+  LrSchedule s{
+      parse_lr_schedule(c.lr_schedule), c.epochs, steps_per_epoch, c.warmup_epochs, c.lr_step_epochs, c.lr_gamma};
+  check_lr_schedule(s);
+  NEBULA_CHECK(c.lr_step_epochs == 0 || s.kind == LrScheduleKind::Step,
+               "--lr-step-epochs applies to --lr-schedule step alone, not ", c.lr_schedule);
+  return s;
 }
 
 // Validation and test: crop and resize alone.
@@ -103,7 +115,12 @@ data::LoaderOptions training_loader_options(const TrainConfig& c, data::LoaderOp
   return options;
 }
 
-RunMetadata describe_run(const TrainConfig& c, const Model& model, const RunData& d) {
+TrainingSchedule describe_schedule(const TrainConfig& c, const OptimizerChoice& o) {
+  return {o.name,           o.lr,       o.weight_decay, o.momentum, o.nesterov, c.lr_schedule, c.warmup_epochs,
+          c.lr_step_epochs, c.lr_gamma, c.patience,     c.batch,    c.epochs,   c.backbone_lr};
+}
+
+RunMetadata describe_run(const TrainConfig& c, const OptimizerChoice& o, const Model& model, const RunData& d) {
   RunMetadata run;
   run.model = c.model;
   run.model_source = model.spec.source;
@@ -114,6 +131,7 @@ RunMetadata describe_run(const TrainConfig& c, const Model& model, const RunData
   run.split = c.split + " limit " + std::to_string(c.limit) + " seed " + std::to_string(d.split_seed);
   run.augment_render = c.resize_first ? "resize-first" : "single-resample";
   run.best_val_rmse = INFINITY;
+  run.schedule = describe_schedule(c, o);
   return run;
 }
 
@@ -137,7 +155,8 @@ struct Job {
   Device device;
   RunData data;
   Model model;
-  std::unique_ptr<Adamax> optimizer;
+  std::unique_ptr<Optimizer> optimizer;
+  LrSchedule schedule;
   data::LoaderOptions loader_options;
   std::unique_ptr<data::Loader> train_loader, val_loader;
   std::unique_ptr<RunDirectory> dir;
@@ -148,20 +167,24 @@ struct Job {
 
 std::unique_ptr<Job> set_up(const TrainConfig& c) {
   NEBULA_CHECK(c.epochs > 0 && c.batch > 0 && c.lr > 0, "--epochs, --batch and --lr must be positive");
+  NEBULA_CHECK(c.patience >= 0, "--patience must be 0 (never stop early) or more, got ", c.patience);
+  const OptimizerChoice choice = choose_optimizer(c.optimizer, c.lr, c.weight_decay, c.momentum, c.nesterov);
+  schedule_of(c, 1);  // refuses bad schedule options before any data is read
   Device device = choose_device(c.device, c.backend);
   RunData d = open_run_data(c);
   Model model = build_model(c, d.dataset.columns, device);
   check_batch_fits(model, c.batch);
   auto job = std::make_unique<Job>(c, device, std::move(d), std::move(model));
-  job->optimizer = make_optimizer(c, job->model);
+  job->optimizer = build_optimizer(choice, c, job->model);
   job->loader_options = evaluation_loader_options(c, job->model, device);
   job->train_loader = std::make_unique<data::Loader>(job->data.dataset, job->data.split.train,
                                                      training_loader_options(c, job->loader_options));
   job->val_loader = std::make_unique<data::Loader>(job->data.dataset, job->data.split.validation, job->loader_options);
+  job->schedule = schedule_of(c, int64_t(job->train_loader->batches_per_epoch()));
   job->dir = std::make_unique<RunDirectory>(c.out_dir);
   for (const std::string& name : job->dir->removed())
     std::fprintf(stderr, "removed %s/%s, a temporary file an interrupted run left\n", c.out_dir.c_str(), name.c_str());
-  job->run = describe_run(c, job->model, job->data);
+  job->run = describe_run(c, choice, job->model, job->data);
   write_split(job->dir->file("split.csv"), job->data.dataset, job->data.split);
   return job;
 }
@@ -186,6 +209,9 @@ void resume(Job& job) {
                  "; resume with the same arguments, or start afresh without --resume");
   NEBULA_CHECK(saved.augment_render == job.run.augment_render, path, ": was written by a ", saved.augment_render,
                " run; resume it with", saved.augment_render == "single-resample" ? "" : "out", " --single-resample");
+  const ScheduleDifference differ = schedule_difference(saved.schedule, job.run.schedule);
+  NEBULA_CHECK(differ.option.empty(), path, ": was written by a run with ", differ.option, " ", differ.saved, ", not ",
+               differ.now, "; resume with the same options, or start afresh without --resume");
   const int next = saved.epoch + (saved.interrupted.batches ? 1 : 0);
   NEBULA_CHECK(next <= job.c.epochs, path, ": the run is at epoch ", next, ", beyond --epochs ", job.c.epochs,
                "; give --epochs of at least ", next, " to continue it");
@@ -197,12 +223,21 @@ void resume(Job& job) {
   job.history.resize(size_t(saved.epoch));
   job.run.epoch = saved.epoch;
   job.run.best_val_rmse = saved.best_val_rmse;
+  job.run.best_epoch = saved.best_epoch;
   job.run.interrupted = saved.interrupted;
   std::fprintf(stderr, "resuming %s after epoch %d%s (best validation RMSE %.5f)\n", path.c_str(), saved.epoch,
                saved.interrupted.batches
                    ? (" and " + std::to_string(saved.interrupted.batches) + " batches of the next").c_str()
                    : "",
                saved.best_val_rmse);
+}
+
+// The learning rate of the run's `step`th step (0-based), for every group: a
+// function of the step alone, so a resumed run goes on with the same rates.
+void set_learning_rate(Job& job, int64_t step) {
+  const double factor = lr_factor(job.schedule, step);
+  job.optimizer->set_lr(static_cast<float>(double(job.c.lr) * factor));
+  if (job.c.backbone_lr > 0) job.optimizer->set_group_lr(0, static_cast<float>(double(job.c.backbone_lr) * factor));
 }
 
 // An epoch's steps, from where an interrupted run stopped when resuming it.
@@ -232,6 +267,7 @@ void train_epoch(Job& job, GraphedTrainingStep& graphed, int epoch, EpochTrainin
   while (t->finite && !t->stopped && job.train_loader->next(&batch)) {
     t->next_batch = batch.index + 1;
     if (batch.size() == 0) continue;  // every image broken (each named): counted as done
+    set_learning_rate(job, int64_t(epoch - 1) * job.schedule.steps_per_epoch + int64_t(batch.index));
     StepResult step = job.c.cuda_graph ? graphed.run(batch.images, batch.labels)
                                        : training_step(net, *job.optimizer, batch.images, batch.labels);
     t->meter.add(step.prediction, batch.labels);
@@ -283,6 +319,7 @@ double end_epoch(Job& job, int epoch, const EpochTraining& t) {
   job.run.epoch = epoch;
   if (val.rmse < job.run.best_val_rmse) {
     job.run.best_val_rmse = val.rmse;
+    job.run.best_epoch = epoch;
     save_checkpoint(job.dir->best_checkpoint(), net, nullptr, to_checkpoint_metadata(job.run));
   }
   // History first, then the checkpoint: a run killed between the two resumes
@@ -291,6 +328,37 @@ double end_epoch(Job& job, int epoch, const EpochTraining& t) {
   write_file_atomic(job.dir->file("curves.svg"), curves_svg(job.history, job.c.model));
   save_checkpoint(job.dir->last_checkpoint(), net, job.optimizer.get(), to_checkpoint_metadata(job.run));
   return val.rmse;
+}
+
+// --patience: whether validation RMSE has gone that many epochs without improving.
+// Checked before each epoch, so a resumed run that had stopped stops again.
+bool patience_ran_out(const Job& job) {
+  if (job.c.patience == 0 || job.run.epoch - job.run.best_epoch < job.c.patience) return false;
+  const int waited = job.run.epoch - job.run.best_epoch;
+  std::fprintf(stderr, "validation RMSE has not improved for %d epoch%s (best %.5f after epoch %d): stopping early\n",
+               waited, waited == 1 ? "" : "s", job.run.best_val_rmse, job.run.best_epoch);
+  return true;
+}
+
+// Every training option, in summary.json as in the checkpoint's metadata.
+nlohmann::ordered_json training_options(const Job& job) {
+  const TrainingSchedule& s = job.run.schedule;
+  auto number = [](float value) { return std::stod(float_text(value)); };  // 0.001, not 0.0010000000474974513
+  nlohmann::ordered_json options = {{"optimizer", s.optimizer},
+                                    {"lr", number(s.lr)},
+                                    {"weight_decay", number(s.weight_decay)},
+                                    {"momentum", number(s.momentum)},
+                                    {"nesterov", s.nesterov},
+                                    {"lr_schedule", s.lr_schedule},
+                                    {"warmup_epochs", s.warmup_epochs},
+                                    {"lr_step_epochs", s.lr_step_epochs},
+                                    {"lr_gamma", number(s.lr_gamma)},
+                                    {"patience", s.patience},
+                                    {"epochs", job.c.epochs},  // asked for; the summary's "epochs" ran
+                                    {"batch", s.batch},
+                                    {"init", job.model.spec.init}};
+  if (s.backbone_lr > 0) options["backbone_lr"] = number(s.backbone_lr);
+  return options;
 }
 
 // The test set is scored once, with the weights that did best on validation.
@@ -320,6 +388,8 @@ void write_summary(Job& job, TrainResult* result) {
   const data::Split& split = job.data.split;
   nlohmann::ordered_json summary = {{"model", job.c.model},
                                     {"epochs", result->epochs_run},
+                                    {"stopped_early", result->stopped_early},
+                                    {"best_epoch", result->best_epoch},
                                     {"val_rmse", result->val_rmse},
                                     {"best_val_rmse", result->best_val_rmse},
                                     {"images_per_second", result->images_per_second},
@@ -327,7 +397,8 @@ void write_summary(Job& job, TrainResult* result) {
                                     {"train_images", split.train.size()},
                                     {"validation_images", split.validation.size()},
                                     {"test_images", split.test.size()},
-                                    {"device", device_name(job.device)}};
+                                    {"device", device_name(job.device)},
+                                    {"training", training_options(job)}};
   score_test(job, &summary, result);
   size_t broken = job.train_loader->skipped() + job.val_loader->skipped();
   summary["broken_images_skipped"] = broken;
@@ -349,8 +420,14 @@ TrainResult train(const TrainConfig& c) {
 
   GraphedTrainingStep graphed_step(*model.network, *job->optimizer);
   TrainResult result;
+  result.epochs_run = job->run.epoch;
+  if (!job->history.empty()) result.val_rmse = job->history.back().val_rmse;
   size_t images = 0;
   for (int epoch = job->run.epoch + 1; epoch <= c.epochs; ++epoch) {
+    if (patience_ran_out(*job)) {
+      result.stopped_early = true;
+      break;
+    }
     EpochTraining t;
     train_epoch(*job, graphed_step, epoch, &t);
     if (!t.finite) {
@@ -377,6 +454,7 @@ TrainResult train(const TrainConfig& c) {
     }
   }
   result.best_val_rmse = job->run.best_val_rmse;
+  result.best_epoch = job->run.best_epoch;
   result.images_per_second = result.seconds > 0 ? images / result.seconds : 0;
   write_summary(*job, &result);
   return result;

@@ -1,12 +1,14 @@
-// The training job behind train_cnn: data set and split, model, loaders,
-// Adamax, the epoch loop with validation, checkpoints (last and best), the
-// history and curves, the final test evaluation and summary.json. A killed run
-// resumes exactly from its last checkpoint: the split, the shuffles, the
-// augmentations and the dropout masks are all functions of (seed, epoch, ...).
+// The training job behind train_cnn: data set and split, model, loaders, the
+// optimizer and its learning-rate schedule, the epoch loop with validation and
+// early stopping, checkpoints (last and best), the history and curves, the
+// final test evaluation and summary.json. A killed run resumes exactly from its
+// last checkpoint: the split, the shuffles, the augmentations, the dropout
+// masks and the learning rate are all functions of (seed, epoch, step, ...).
 // One --out folder holds one run at a time (train/run_directory.h).
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,17 @@ struct TrainConfig {
   int epochs = 20;
   int batch = 100;
   float lr = 1e-3f;
+  // train/optimizer_choice.h: the optimizers and their defaults.
+  std::string optimizer = "adamax";
+  std::optional<float> weight_decay;  // unset: 0.01 for adamw, else 0
+  std::optional<float> momentum;      // unset: 0.9 for sgd
+  bool nesterov = false;
+  // train/lr_schedule.h: the schedules, per step after a per-step warm-up.
+  std::string lr_schedule = "constant";
+  int warmup_epochs = 0;
+  int lr_step_epochs = 0;
+  float lr_gamma = 0.1f;
+  int patience = 0;  // stop when validation RMSE has not improved for this many epochs; 0: never
   uint64_t seed = 0;
   int64_t split_seed = -1;  // -1: the same as seed
   size_t limit = 0;
@@ -47,6 +60,8 @@ struct TrainResult {
   int epochs_run = 0;
   double val_rmse = 0, best_val_rmse = 0, test_rmse = 0, mean_predictor_test_rmse = 0;
   double images_per_second = 0, seconds = 0;
+  int best_epoch = 0;
+  bool stopped_early = false;  // --patience ran out; the test used the best epoch's weights
   bool stopped_on_nan = false;
   bool stopped_by_signal = false;  // SIGINT or SIGTERM: last.safetensors holds where it stopped
 };

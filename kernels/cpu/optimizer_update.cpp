@@ -31,9 +31,13 @@ void adamax_update(const AdamaxParams& p, int64_t step, int64_t n, float* w, con
 void adam_update(const AdamParams& p, int64_t step, int64_t n, float* w, const float* g, float* m, float* v) {
   const float bc1 = static_cast<float>(1.0 - std::pow(double(p.beta1), double(step)));
   const float bc2 = static_cast<float>(1.0 - std::pow(double(p.beta2), double(step)));
+  // AdamW: torch's param.mul_(1 - lr * wd), the factor formed in double.
+  const float decay = static_cast<float>(1.0 - double(p.lr) * double(p.weight_decay));
+  const float l2 = p.decoupled_weight_decay ? 0.0f : p.weight_decay;
   cpu::parallel_for(n, cpu::kElementwiseGrain, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
-      const float gi = g[i] + p.weight_decay * w[i];
+      if (p.decoupled_weight_decay) w[i] *= decay;
+      const float gi = g[i] + l2 * w[i];
       m[i] = p.beta1 * m[i] + (1.0f - p.beta1) * gi;
       v[i] = p.beta2 * v[i] + (1.0f - p.beta2) * gi * gi;
       w[i] -= p.lr * (m[i] / bc1) / (std::sqrt(v[i] / bc2) + p.eps);
@@ -46,7 +50,7 @@ void sgd_update(const SgdParams& p, int64_t n, float* w, const float* g, float* 
     for (int64_t i = begin; i < end; ++i) {
       const float gi = g[i] + p.weight_decay * w[i];
       velocity[i] = p.momentum * velocity[i] + gi;
-      w[i] -= p.lr * velocity[i];
+      w[i] -= p.lr * (p.nesterov ? gi + p.momentum * velocity[i] : velocity[i]);
     }
   });
 }

@@ -70,10 +70,12 @@ struct AdamaxConstants {
 struct AdamConstants {
   float bias1, bias2;  // 1 - b1^t, 1 - b2^t; replaced on the device when a device step is given
   float lr, beta1, one_minus_beta1, beta2, one_minus_beta2, eps, weight_decay;
+  bool decoupled;  // AdamW: w *= 1 - lr wd first, and no L2 term in g
 };
 
 struct SgdConstants {
   float lr, momentum, weight_decay;
+  bool nesterov;
 };
 
 // The learning rate a launch uses: the device's when given (see DeviceStepValues).
@@ -111,19 +113,21 @@ __global__ void adamax_update_kernel(TensorList list, AdamaxConstants k, DeviceS
 }
 
 __global__ void adam_update_kernel(TensorList list, AdamConstants k, DeviceStepValues device) {
-  __shared__ float bias1, bias2, lr;
+  __shared__ float bias1, bias2, lr, decay;
   if (threadIdx.x == 0) {
     const bool on_device = device.step != nullptr;
     bias1 = on_device ? static_cast<float>(bias_correction(k.beta1, double(*device.step))) : k.bias1;
     bias2 = on_device ? static_cast<float>(bias_correction(k.beta2, double(*device.step))) : k.bias2;
     lr = current_lr(device, k.lr);
+    decay = static_cast<float>(1.0 - double(lr) * double(k.weight_decay));  // in double, as the reference
   }
   __syncthreads();
+  const float l2 = k.decoupled ? 0.0f : k.weight_decay;
   for_chunk(list, [&](const ParameterSlots& t, int64_t i) {
     float* m = t.slot0;
     float* v = t.slot1;
-    const float w = t.w[i];
-    const float g = __fadd_rn(t.g[i], __fmul_rn(k.weight_decay, w));
+    const float w = k.decoupled ? __fmul_rn(t.w[i], decay) : t.w[i];
+    const float g = __fadd_rn(t.g[i], __fmul_rn(l2, w));
     const float mi = __fadd_rn(__fmul_rn(k.beta1, m[i]), __fmul_rn(k.one_minus_beta1, g));
     const float vi = __fadd_rn(__fmul_rn(k.beta2, v[i]), __fmul_rn(__fmul_rn(k.one_minus_beta2, g), g));
     const float denominator = __fadd_rn(__fsqrt_rn(__fdiv_rn(vi, bias2)), k.eps);
@@ -142,8 +146,9 @@ __global__ void sgd_update_kernel(TensorList list, SgdConstants k, DeviceStepVal
     const float w = t.w[i];
     const float g = __fadd_rn(t.g[i], __fmul_rn(k.weight_decay, w));
     const float vi = __fadd_rn(__fmul_rn(k.momentum, velocity[i]), g);
+    const float d = k.nesterov ? __fadd_rn(g, __fmul_rn(k.momentum, vi)) : vi;
     velocity[i] = vi;
-    t.w[i] = __fsub_rn(w, __fmul_rn(lr, vi));
+    t.w[i] = __fsub_rn(w, __fmul_rn(lr, d));
   });
 }
 
@@ -193,6 +198,7 @@ void adam_update(const AdamParams& p, int64_t step, DeviceStepValues device, con
   k.bias2 = static_cast<float>(bias_correction(p.beta2, double(step)));
   k.lr = p.lr, k.beta1 = p.beta1, k.one_minus_beta1 = 1.0f - p.beta1, k.beta2 = p.beta2;
   k.one_minus_beta2 = 1.0f - p.beta2, k.eps = p.eps, k.weight_decay = p.weight_decay;
+  k.decoupled = p.decoupled_weight_decay;
   for_each_list(tensors, count, [&](const TensorList& list, int blocks) {
     adam_update_kernel<<<blocks, kThreads, 0, gpu::stream()>>>(list, k, device);
     NEBULA_CUDA_CHECK_LAUNCH("adam update: ", list.count, " tensors, ", blocks, " blocks");
@@ -200,7 +206,7 @@ void adam_update(const AdamParams& p, int64_t step, DeviceStepValues device, con
 }
 
 void sgd_update(const SgdParams& p, DeviceStepValues device, const ParameterSlots* tensors, int count) {
-  const SgdConstants k{p.lr, p.momentum, p.weight_decay};
+  const SgdConstants k{p.lr, p.momentum, p.weight_decay, p.nesterov};
   for_each_list(tensors, count, [&](const TensorList& list, int blocks) {
     sgd_update_kernel<<<blocks, kThreads, 0, gpu::stream()>>>(list, k, device);
     NEBULA_CUDA_CHECK_LAUNCH("sgd update: ", list.count, " tensors, ", blocks, " blocks");

@@ -1,7 +1,7 @@
 // The apps end to end, run as a user would: make_galaxies writes a set
 // check_data accepts, check_data refuses a malformed label file with one clear
 // line and a non-zero exit, preview writes a PNG, train_cnn survives Ctrl-C and
-// predict refuses bad arguments.
+// resumes a scheduled run exactly, and predict refuses bad arguments.
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <cstdio>
 #include <cstdlib>
+#include <sstream>
 
 #include "data/image_io.h"
 #include "tests/app_path.h"
@@ -121,6 +122,63 @@ TEST(TrainApps, CtrlCSavesTheRunAndExits130) {
   EXPECT_EQ(resumed.status, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("resuming " + out + "/last.safetensors"), std::string::npos) << resumed.output;
   EXPECT_TRUE(is_file(out + "/summary.json")) << resumed.output;
+}
+
+// The history's losses and RMSEs (every column but the timings).
+std::vector<std::string> figures(const std::string& history_csv) {
+  std::vector<std::string> rows;
+  std::istringstream in(read_text_file(history_csv));
+  for (std::string line; std::getline(in, line);) {
+    size_t comma = 0;
+    for (int k = 0; k < 5 && comma != std::string::npos; ++k) comma = line.find(',', comma + 1);
+    rows.push_back(line.substr(0, comma));
+  }
+  return rows;
+}
+
+// The training options from the command line: SGD with Nesterov momentum, a
+// warm-up and a step schedule, run for 2 epochs and resumed to 3, equals the
+// 3-epoch run; the options are in summary.json; a cosine run cannot be
+// resumed with other --epochs; bad options are refused in one line.
+TEST(TrainApps, ScheduledRunResumesToTheUninterruptedRun) {
+  test::TempDir dir;
+  ASSERT_EQ(run(nebula::test::app_path(MAKE_GALAXIES) + " --out " + dir.path() + " --count 60 --seed 4").status, 0);
+  const std::string base = nebula::test::app_path(TRAIN_CNN) + " --data " + dir.path() +
+                           " --model cnn1 --input-size 48 --batch 8 --workers 1 --seed 2 --optimizer sgd --lr 0.05"
+                           " --nesterov --warmup-epochs 1";
+  const std::string step = base + " --lr-schedule step --lr-step-epochs 1 --lr-gamma 0.5";
+  Outcome whole = run(step + " --epochs 3 --out " + dir.file("whole"));
+  ASSERT_EQ(whole.status, 0) << whole.output;
+  Outcome first = run(step + " --epochs 2 --out " + dir.file("resumed"));
+  ASSERT_EQ(first.status, 0) << first.output;
+  Outcome rest = run(step + " --epochs 3 --resume --out " + dir.file("resumed"));
+  ASSERT_EQ(rest.status, 0) << rest.output;
+  EXPECT_EQ(figures(dir.file("whole/history.csv")), figures(dir.file("resumed/history.csv")));
+  EXPECT_EQ(figures(dir.file("whole/history.csv")).size(), 4u);
+  const std::string summary = read_text_file(dir.file("resumed/summary.json"));
+  for (const char* field : {"\"optimizer\": \"sgd\"", "\"nesterov\": true", "\"lr_schedule\": \"step\"",
+                            "\"warmup_epochs\": 1", "\"lr_gamma\": 0.5", "\"stopped_early\": false"})
+    EXPECT_NE(summary.find(field), std::string::npos) << field << " in " << summary;
+
+  const std::string cosine = base + " --lr-schedule cosine --out " + dir.file("cosine");
+  ASSERT_EQ(run(cosine + " --epochs 2").status, 0);
+  Outcome longer = run(cosine + " --epochs 3 --resume");
+  EXPECT_EQ(longer.status, 1);
+  EXPECT_NE(longer.output.find("was written by a run with --epochs 2, not 3"), std::string::npos) << longer.output;
+
+  const std::pair<const char*, const char*> bad[] = {
+      {" --optimizer rmsprop", "train_cnn: --optimizer: 'rmsprop' is not adamax, adam, adamw or sgd\n"},
+      {" --weight-decay -1", "train_cnn: --weight-decay must be 0 or more, got -1\n"},
+      {" --optimizer adam --momentum 0.5", "train_cnn: --momentum applies to --optimizer sgd alone, not adam\n"},
+      {" --warmup-epochs 4 --epochs 3",
+       "train_cnn: --warmup-epochs 4 leaves no epoch after it in --epochs 3; give "
+       "fewer warm-up epochs or more epochs\n"}};
+  for (const auto& [options, message] : bad) {
+    Outcome refused =
+        run(nebula::test::app_path(TRAIN_CNN) + " --data " + dir.path() + " --out " + dir.file("bad") + options);
+    EXPECT_EQ(refused.status, 1) << options;
+    EXPECT_EQ(refused.output, message) << options;
+  }
 }
 
 TEST(TrainApps, PredictRefusesABatchThatIsNotPositive) {

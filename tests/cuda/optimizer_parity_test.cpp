@@ -1,11 +1,12 @@
 // Modules and optimizers on the GPU against the CPU. The same small network
 // (conv, batch norm, ReLU, max pool, dense) is built twice from one seed and one
 // copy moved with Module::to. The optimizers (Adamax with Keras's and
-// PyTorch's rule, Adam, SGD with and without momentum, weight decay) then take
-// several steps on gradients set by hand, the same on both devices, so the
+// PyTorch's rule, Adam, AdamW, SGD with and without momentum, Nesterov's,
+// weight decay) then take several steps on gradients set by hand, the same on both devices, so the
 // comparison isolates the update from the gradients' rounding. Two parameter
 // groups with their own learning rates, a frozen parameter, a parameter with no
-// gradient for a step and a resumed step count are all part of every run.
+// gradient for a step, a resumed step count and a learning rate changed between
+// steps (a schedule) are all part of every run.
 #include <functional>
 #include <memory>
 #include <string>
@@ -129,6 +130,11 @@ std::vector<OptimizerCase> optimizer_cases() {
   momentum.lr = 0.05f;
   momentum.momentum = 0.9f;
   momentum.weight_decay = 1e-3f;
+  AdamParams adamw;
+  adamw.lr = 1e-2f;
+  adamw.weight_decay = 0.1f;
+  SgdParams nesterov = momentum;
+  nesterov.nesterov = true;
   return {
       {"Adamax (Keras rule)", [=](auto groups) { return std::make_unique<Adamax>(std::move(groups), keras); }},
       {"Adamax (PyTorch rule, weight decay)",
@@ -136,6 +142,10 @@ std::vector<OptimizerCase> optimizer_cases() {
       {"Adam (weight decay)", [=](auto groups) { return std::make_unique<Adam>(std::move(groups), adam); }},
       {"SGD", [=](auto groups) { return std::make_unique<Sgd>(std::move(groups), sgd); }},
       {"SGD (momentum, weight decay)", [=](auto groups) { return std::make_unique<Sgd>(std::move(groups), momentum); }},
+      {"AdamW (decoupled weight decay)",
+       [=](auto groups) { return std::make_unique<AdamW>(std::move(groups), adamw); }},
+      {"SGD (Nesterov momentum, weight decay)",
+       [=](auto groups) { return std::make_unique<Sgd>(std::move(groups), nesterov); }},
   };
 }
 
@@ -179,6 +189,11 @@ TEST_F(OptimizerParity, StepsMatchTheCpu) {
         if (step == 4) {
           cpu_opt->set_steps(10);
           gpu_opt->set_steps(10);
+        }
+        // A schedule: the rate changes, and the GPU's device copy must follow (AdamW's decay reads it too).
+        if (step == 3) {
+          cpu_opt->set_lr(cpu_opt->lr() * 0.5f);
+          gpu_opt->set_lr(gpu_opt->lr() * 0.5f);
         }
         set_gradients(*cpu, step, Device::CPU);
         set_gradients(*gpu, step, Device::CUDA);

@@ -10,7 +10,9 @@
 
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "base/random.h"
@@ -65,11 +67,26 @@ struct TrainingRun {
 struct Schedule {
   explicit Schedule(std::vector<int> batch_sizes, std::vector<float> rates = {})
       : batches(std::move(batch_sizes)), lrs(std::move(rates)) {}
-  std::vector<int> batches;  // each step's batch size
-  std::vector<float> lrs;    // each step's learning rate (empty: the default throughout)
-  int jump_steps_at = -1;    // before this step, set_steps(steps + 5), as loading a checkpoint does
-  int freeze_first_at = -1;  // before this step, the first parameter stops training
+  std::vector<int> batches;          // each step's batch size
+  std::vector<float> lrs;            // each step's learning rate (empty: the default throughout)
+  int jump_steps_at = -1;            // before this step, set_steps(steps + 5), as loading a checkpoint does
+  int freeze_first_at = -1;          // before this step, the first parameter stops training
+  std::string optimizer = "adamax";  // or adamw, sgd-nesterov
 };
+
+std::unique_ptr<Optimizer> make_optimizer(const std::string& name, std::vector<ParameterGroup> groups) {
+  if (name == "adamw") {
+    AdamParams p;
+    p.weight_decay = 0.05f;  // decoupled: reads each replay's learning rate too
+    return std::make_unique<AdamW>(std::move(groups), p);
+  }
+  if (name == "sgd-nesterov") {
+    SgdParams p;
+    p.lr = 1e-2f, p.momentum = 0.9f, p.nesterov = true, p.weight_decay = 1e-4f;
+    return std::make_unique<Sgd>(std::move(groups), p);
+  }
+  return std::make_unique<Adamax>(std::move(groups));
+}
 
 // cnn1 (which has dropout) trained on fixed random batches, eagerly or through
 // GraphedTrainingStep, following the schedule.
@@ -78,7 +95,8 @@ TrainingRun train_cnn1(Backend backend, bool graphed, const Schedule& schedule) 
   manual_seed(5);
   Model model = load_model("cnn1", 37);
   model.network->to(Device::CUDA);
-  Adamax optimizer(single_group(*model.network));
+  std::unique_ptr<Optimizer> made = make_optimizer(schedule.optimizer, single_group(*model.network));
+  Optimizer& optimizer = *made;
   GraphedTrainingStep graph(*model.network, optimizer);
   Generator g(9);
   TrainingRun run;
@@ -133,6 +151,17 @@ TEST_F(GraphTest, ReplaysAfterAnEagerStepStayInStep) { expect_same_training(Sche
 // A learning-rate schedule: every replay uses the rate of its own step.
 TEST_F(GraphTest, ALearningRateChangedBetweenReplaysIsUsed) {
   expect_same_training(Schedule({8, 8, 8, 8, 8, 8}, {1e-3f, 1e-3f, 1e-3f, 5e-4f, 2e-4f, 1e-4f}));
+}
+
+// The other optimizers, under a schedule: AdamW's decay and SGD's Nesterov
+// momentum replay as they step eagerly.
+TEST_F(GraphTest, AdamWAndNesterovSgdReplayTheirScheduledSteps) {
+  for (const char* name : {"adamw", "sgd-nesterov"}) {
+    SCOPED_TRACE(name);
+    Schedule schedule({8, 8, 8, 8, 3, 8}, {1e-3f, 2e-3f, 3e-3f, 2e-3f, 1e-3f, 5e-4f});
+    schedule.optimizer = name;
+    expect_same_training(schedule);
+  }
 }
 
 // The step count set after the capture (a loaded checkpoint sets it) reaches the replays.

@@ -1,6 +1,8 @@
 // The optimizer's learning rate can change between steps (a schedule) and each
 // group's rate is its own or the optimizer's; the set of parameters that train,
-// which a captured CUDA step bakes in, is read in the optimizer's order.
+// which a captured CUDA step bakes in, is read in the optimizer's order. AdamW
+// without decay is Adam; with it, it differs from Adam's L2 decay. Nesterov's
+// SGD differs from plain momentum and needs a momentum.
 #include "engine/optimizer.h"
 
 #include <gtest/gtest.h>
@@ -57,6 +59,49 @@ TEST(Optimizer, AGroupKeepsItsOwnRateAndTheOthersFollowTheOptimizers) {
   EXPECT_EQ(optimizer.group_lr(1), 1e-4f);
   EXPECT_THROW(optimizer.set_lr(0.0f), Error);
   EXPECT_THROW(optimizer.set_lr(-1.0f), Error);
+}
+
+TEST(Optimizer, SetGroupLrGivesAGroupItsOwnRate) {
+  auto net = small_net();
+  std::vector<NamedParameter> params = net->parameters();
+  Adamax optimizer({ParameterGroup{{params[0]}, 0.0f}, ParameterGroup{{params[1]}, 0.0f}}, AdamaxParams{2e-3f});
+  optimizer.set_group_lr(0, 4e-4f);
+  EXPECT_EQ(optimizer.group_lr(0), 4e-4f);
+  EXPECT_EQ(optimizer.group_lr(1), 2e-3f);
+  EXPECT_THROW(optimizer.set_group_lr(0, 0.0f), Error);
+  EXPECT_THROW(optimizer.set_group_lr(2, 1e-3f), std::out_of_range);
+}
+
+// The weights after three steps of the optimizer `make` builds.
+template <class Make>
+std::vector<float> three_steps(Make make) {
+  auto net = small_net();
+  std::unique_ptr<Optimizer> optimizer = make(single_group(*net));
+  Tensor x = Tensor::full({4, 5}, 0.3f), y = Tensor::full({4, 3}, 0.9f);
+  for (int s = 0; s < 3; ++s) training_step(*net, *optimizer, x, y);
+  return net->parameters().front().variable.value().to_vector();
+}
+
+TEST(AdamW, WithoutDecayIsAdamAndWithDecayIsNotAdamsL2) {
+  AdamParams none, decay;
+  decay.weight_decay = 0.1f;
+  auto adam = [](AdamParams p) { return [p](auto groups) { return std::make_unique<Adam>(groups, p); }; };
+  auto adamw = [](AdamParams p) { return [p](auto groups) { return std::make_unique<AdamW>(groups, p); }; };
+  EXPECT_EQ(three_steps(adamw(none)), three_steps(adam(none)));
+  EXPECT_NE(three_steps(adamw(decay)), three_steps(adam(decay)));
+  EXPECT_NE(three_steps(adamw(decay)), three_steps(adamw(none)));
+  EXPECT_STREQ(AdamW(single_group(*small_net())).kind(), "AdamW");
+}
+
+TEST(Sgd, NesterovDiffersFromPlainMomentumAndNeedsAMomentum) {
+  SgdParams plain, nesterov;
+  plain.momentum = nesterov.momentum = 0.9f;
+  nesterov.nesterov = true;
+  auto sgd = [](SgdParams p) { return [p](auto groups) { return std::make_unique<Sgd>(groups, p); }; };
+  EXPECT_NE(three_steps(sgd(nesterov)), three_steps(sgd(plain)));
+  SgdParams no_momentum;
+  no_momentum.nesterov = true;
+  EXPECT_THROW(Sgd(single_group(*small_net()), no_momentum), Error);
 }
 
 TEST(TrainableParameters, FollowRequiresGradInTheOptimizersOrder) {

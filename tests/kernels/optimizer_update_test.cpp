@@ -141,6 +141,37 @@ TEST(SgdUpdate, MomentumByHand) {
   EXPECT_FLOAT_EQ(w[0], 0.95f + 0.055f);  // w -= 0.1 * (-0.55)
 }
 
+TEST(SgdUpdate, NesterovByHand) {
+  SgdParams p;
+  p.lr = 0.1f;
+  p.momentum = 0.9f;
+  p.nesterov = true;
+  FVec w = {1.0f}, v = {0.0f};
+  const FVec g1 = {0.5f}, g2 = {-1.0f};
+  ref::sgd_update(p, 1, w.data(), g1.data(), v.data());
+  EXPECT_FLOAT_EQ(v[0], 0.5f);                          // v = 0.9 * 0 + 0.5
+  EXPECT_FLOAT_EQ(w[0], 1.0f - 0.1f * (0.5f + 0.45f));  // w -= lr (g + mu v)
+  ref::sgd_update(p, 1, w.data(), g2.data(), v.data());
+  EXPECT_FLOAT_EQ(v[0], -0.55f);                                   // v = 0.9 * 0.5 - 1
+  EXPECT_FLOAT_EQ(w[0], 0.905f - 0.1f * (-1.0f + 0.9f * -0.55f));  // w -= 0.1 * (-1.495)
+}
+
+TEST(AdamWUpdate, DecaysTheWeightBeforeAnAdamStepOnTheBareGradient) {
+  // Step 1 of AdamW is w (1 - lr wd) - lr g / (|g| + eps): the decay does not
+  // enter the moments, as Adam's L2 term would.
+  AdamParams p;
+  p.lr = 0.01f;
+  p.weight_decay = 0.5f;
+  p.decoupled_weight_decay = true;
+  FVec w = kStart, m(3, 0.0f), v(3, 0.0f);
+  ref::adam_update(p, 1, 3, w.data(), kGrads[0].data(), m.data(), v.data());
+  for (int i = 0; i < 3; ++i) {
+    const double g = kGrads[0][i];
+    EXPECT_NEAR(w[i], kStart[i] * (1 - 0.005) - 0.01 * g / (std::abs(g) + 1e-8), 1e-7) << i;
+    EXPECT_NEAR(m[i], 0.1 * g, 1e-7) << i;
+  }
+}
+
 TEST(SgdUpdate, PlainAndWeightDecay) {
   SgdParams p;
   p.lr = 0.5f;

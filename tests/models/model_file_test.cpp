@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <climits>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <new>
@@ -107,6 +108,39 @@ TEST(ModelFile, StageAndNameErrorsNameTheLine) {
   expect_error("input 3 32 32\nconv 8 3 name=7\n", "my.model:2: conv: name '7' must not be a bare number");
   expect_error("input 3 32 32\nhead\nhead\ngap\n", "my.model:3: head: only one head line");
   expect_error("input 3 32 32\ngap\nhead\n", "my.model: the head line has no layers after it");
+}
+
+// 'init kaiming' redraws every weight torchvision's way (its law against
+// torchvision's own: tests/torch/resnet_init_torch_test.cpp); without the line,
+// or with 'init glorot', the weights are Keras's, drawn as they always were.
+TEST(ModelFile, InitLineChoosesTheInitialisation) {
+  const std::string body = "conv 8 3 nobias\nbatchnorm relu\nflatten\ndense 4\n";
+  auto weights = [](const std::string& text) {
+    manual_seed(3);
+    Model m = parse_model(text, "my.model", 37);
+    std::vector<std::vector<float>> out;
+    for (NamedParameter& p : m.network->parameters()) out.push_back(p.variable.value().to_vector());
+    return std::make_pair(m.spec.init, out);
+  };
+  const auto plain = weights("input 3 8 8\n" + body), glorot = weights("input 3 8 8\ninit glorot\n" + body);
+  const auto kaiming = weights("input 3 8 8\ninit kaiming\n" + body);
+  EXPECT_EQ(plain.first, "glorot");
+  EXPECT_EQ(kaiming.first, "kaiming");
+  EXPECT_EQ(plain.second, glorot.second);
+  ASSERT_EQ(kaiming.second.size(), 5u);  // conv weight, batch norm weight and bias, dense weight and bias
+  EXPECT_NE(kaiming.second[0], plain.second[0]);
+  EXPECT_EQ(kaiming.second[1], std::vector<float>(8, 1.0f));
+  EXPECT_EQ(kaiming.second[2], std::vector<float>(8, 0.0f));
+  // The dense layer: nn.Linear's U(+-1/sqrt(in)), its bias too (Keras's starts at 0).
+  const float bound = 1.0f / std::sqrt(8.0f * 6 * 6);
+  for (size_t k : {size_t(3), size_t(4)})
+    for (float v : kaiming.second[k]) EXPECT_LE(std::abs(v), bound) << k;
+  EXPECT_EQ(plain.second[4], std::vector<float>(4, 0.0f));
+  EXPECT_NE(kaiming.second[4], plain.second[4]);
+  EXPECT_EQ(weights("input 3 8 8\ninit kaiming\n" + body).second, kaiming.second);  // the seed decides
+  expect_error("input 3 8 8\ninit he\n" + body, "my.model:2: init: initialisation must be 'glorot' or 'kaiming'");
+  expect_error("input 3 8 8\ninit kaiming\ninit glorot\n" + body, "my.model:3: init: only one init line");
+  expect_error("input 3 8 8\ninit\n" + body, "my.model:2: init: missing initialisation");
 }
 
 // Every number is parsed whole: trailing garbage, signs and exponents are errors naming the field.

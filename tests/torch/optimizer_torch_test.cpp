@@ -1,8 +1,13 @@
 // Adamax against ten steps of torch.optim.Adamax (PyTorch's rule: eps inside the
 // max) and of Keras's rule (the study's) computed by hand in float32, on two raw
 // parameter tensors with a given gradient sequence whose scale jumps around so
-// that exp_inf takes both sides of its max.
+// that exp_inf takes both sides of its max. Then Adam with L2 weight decay,
+// AdamW (decoupled decay) and SGD with momentum and L2 decay, plain and
+// Nesterov, against ten steps of torch.optim's own, on the same kind of tensors.
 #include <gtest/gtest.h>
+
+#include <functional>
+#include <memory>
 
 #include "engine/optimizer.h"
 #include "tests/torch/torch_fixture.h"
@@ -22,14 +27,12 @@ Tensor minus(const Tensor& a, const Tensor& b) {
   return Tensor::from_vector(a.shape(), av);
 }
 
-void check_adamax(const std::string& name, bool eps_inside_max) {
+using MakeOptimizer = std::function<std::unique_ptr<Optimizer>(std::vector<ParameterGroup>)>;
+
+// Steps the optimizer `make` gives through the fixture's gradients, checking
+// the parameters after each step and the state at the end.
+void check_steps(const std::string& name, const MakeOptimizer& make) {
   const SafetensorsFile& f = fixture(name);
-  AdamaxParams params;
-  params.lr = meta_float(f, "lr");
-  params.beta1 = meta_float(f, "beta1");
-  params.beta2 = meta_float(f, "beta2");
-  params.eps = meta_float(f, "eps");
-  params.eps_inside_max = eps_inside_max;
   const int count = meta_int(f, "params"), steps = meta_int(f, "steps");
 
   ParameterGroup group;
@@ -37,7 +40,8 @@ void check_adamax(const std::string& name, bool eps_inside_max) {
     const std::string p = "p" + std::to_string(i);
     group.parameters.push_back({p, Variable(f.at(p + ".initial").clone(), true)});
   }
-  Adamax optimizer({group}, params);
+  std::unique_ptr<Optimizer> made = make({group});
+  Optimizer& optimizer = *made;
   for (int k = 0; k < steps; ++k) {
     SCOPED_TRACE("step " + std::to_string(k + 1));
     optimizer.zero_grad();
@@ -61,8 +65,51 @@ void check_adamax(const std::string& name, bool eps_inside_max) {
   }
 }
 
+void check_adamax(const std::string& name, bool eps_inside_max) {
+  const SafetensorsFile& f = fixture(name);
+  AdamaxParams params;
+  params.lr = meta_float(f, "lr");
+  params.beta1 = meta_float(f, "beta1");
+  params.beta2 = meta_float(f, "beta2");
+  params.eps = meta_float(f, "eps");
+  params.eps_inside_max = eps_inside_max;
+  check_steps(name, [&](std::vector<ParameterGroup> groups) { return std::make_unique<Adamax>(groups, params); });
+}
+
 TEST(AdamaxTorch, TenSteps) { check_adamax("torch_adamax", true); }
 TEST(AdamaxKeras, TenSteps) { check_adamax("keras_adamax", false); }
+
+// torch's defaults for betas and eps, as AdamParams's.
+AdamParams adam_params(const SafetensorsFile& f) {
+  AdamParams params;
+  params.lr = meta_float(f, "lr");
+  params.weight_decay = meta_float(f, "weight_decay");
+  return params;
+}
+
+TEST(AdamTorch, TenStepsWithL2WeightDecay) {
+  const AdamParams params = adam_params(fixture("torch_adam"));
+  check_steps("torch_adam", [&](std::vector<ParameterGroup> groups) { return std::make_unique<Adam>(groups, params); });
+}
+
+TEST(AdamWTorch, TenStepsWithDecoupledWeightDecay) {
+  const AdamParams params = adam_params(fixture("torch_adamw"));
+  check_steps("torch_adamw",
+              [&](std::vector<ParameterGroup> groups) { return std::make_unique<AdamW>(groups, params); });
+}
+
+void check_sgd(const std::string& name) {
+  const SafetensorsFile& f = fixture(name);
+  SgdParams params;
+  params.lr = meta_float(f, "lr");
+  params.momentum = meta_float(f, "momentum");
+  params.weight_decay = meta_float(f, "weight_decay");
+  params.nesterov = meta_int(f, "nesterov") == 1;
+  check_steps(name, [&](std::vector<ParameterGroup> groups) { return std::make_unique<Sgd>(groups, params); });
+}
+
+TEST(SgdTorch, TenStepsWithMomentumAndWeightDecay) { check_sgd("torch_sgd"); }
+TEST(SgdTorch, TenStepsWithNesterovMomentumAndWeightDecay) { check_sgd("torch_sgd_nesterov"); }
 
 }  // namespace
 }  // namespace nebula

@@ -25,6 +25,8 @@ RunMetadata example() {
   run.augment_render = "resize-first";
   run.epoch = 7;
   run.best_val_rmse = 0.1234567890123456789;
+  run.best_epoch = 5;
+  run.schedule = {"sgd", 0.1f, 1e-4f, 0.9f, true, "cosine", 2, 0, 0.1f, 3, 100, 20, 0.01f};
   return run;
 }
 
@@ -59,6 +61,7 @@ TEST(RunMetadata, AnInterruptedEpochReadsBackExactly) {
   RunMetadata run = example();
   run.epoch = 0;
   run.best_val_rmse = INFINITY;  // stopped inside the first epoch: no validation yet
+  run.best_epoch = 0;
   run.interrupted = {7, 1.2345678901234567, 140, {0.1, 1.0 / 3.0, 2.5e-17}, 140, 3.25};
   CheckpointMetadata written = to_checkpoint_metadata(run);
   EXPECT_EQ(written.at("best_val_rmse"), "none");
@@ -144,6 +147,109 @@ TEST(RunMetadata, AnInterruptedEpochIsChecked) {
   expect_refused(metadata, "'nan', not a finite sum");
   metadata.erase("interrupted_squared_errors");
   expect_refused(metadata, "no 'interrupted_squared_errors'");
+}
+
+TEST(RunMetadata, TheScheduleReadsBackExactly) {
+  RunMetadata run = example();
+  run.schedule.lr = 0.3f;  // not a short decimal in binary: read back to the same float
+  const CheckpointMetadata written = to_checkpoint_metadata(run);
+  EXPECT_EQ(written.at("lr"), "0.3");
+  EXPECT_EQ(written.at("weight_decay"), "0.0001");
+  const RunMetadata back = read_run_metadata(written, "last.safetensors");
+  EXPECT_EQ(back.best_epoch, 5);
+  const TrainingSchedule& s = back.schedule;
+  EXPECT_EQ(s.optimizer, "sgd");
+  EXPECT_EQ(s.lr, 0.3f);
+  EXPECT_EQ(s.weight_decay, 1e-4f);
+  EXPECT_EQ(s.momentum, 0.9f);
+  EXPECT_TRUE(s.nesterov);
+  EXPECT_EQ(s.lr_schedule, "cosine");
+  EXPECT_EQ(s.warmup_epochs, 2);
+  EXPECT_EQ(s.lr_step_epochs, 0);
+  EXPECT_EQ(s.lr_gamma, 0.1f);
+  EXPECT_EQ(s.patience, 3);
+  EXPECT_EQ(s.batch, 100);
+  EXPECT_EQ(s.epochs, 20);
+  EXPECT_EQ(s.backbone_lr, 0.01f);
+  EXPECT_TRUE(schedule_difference(s, run.schedule).option.empty());
+}
+
+TEST(RunMetadata, OldCheckpointsWithoutAScheduleAreAdamaxAtAConstantRate) {
+  CheckpointMetadata metadata = to_checkpoint_metadata(example());
+  for (const char* key :
+       {"optimizer", "lr", "backbone_lr", "weight_decay", "momentum", "nesterov", "lr_schedule", "warmup_epochs",
+        "lr_step_epochs", "lr_gamma", "patience", "batch", "schedule_epochs", "best_epoch"})
+    metadata.erase(key);
+  const RunMetadata back = read_run_metadata(metadata, "last.safetensors");
+  EXPECT_EQ(back.best_epoch, 0);
+  EXPECT_EQ(back.schedule.optimizer, "adamax");
+  EXPECT_EQ(back.schedule.lr_schedule, "constant");
+  EXPECT_EQ(back.schedule.patience, 0);
+  // Their lr, backbone lr and batch were not recorded, so any is taken as theirs.
+  TrainingSchedule now;
+  now.lr = 0.002f;
+  now.backbone_lr = 0.0005f;
+  now.batch = 64;
+  now.epochs = 30;
+  EXPECT_TRUE(schedule_difference(back.schedule, now).option.empty());
+  now.weight_decay = 0.01f;
+  EXPECT_EQ(schedule_difference(back.schedule, now).option, "--weight-decay");
+}
+
+TEST(RunMetadata, EveryScheduleFieldIsChecked) {
+  const std::pair<const char*, const char*> bad[] = {{"optimizer", "rmsprop"},
+                                                     {"lr", "0"},
+                                                     {"lr", "nan"},
+                                                     {"weight_decay", "-1"},
+                                                     {"momentum", "1"},
+                                                     {"nesterov", "2"},
+                                                     {"lr_schedule", "poly"},
+                                                     {"warmup_epochs", "-1"},
+                                                     {"lr_step_epochs", "x"},
+                                                     {"lr_gamma", "1.5"},
+                                                     {"lr_gamma", "0"},
+                                                     {"patience", "-2"},
+                                                     {"batch", "0"},
+                                                     {"schedule_epochs", "0"},
+                                                     {"best_epoch", "8"},
+                                                     {"backbone_lr", "-1"}};
+  for (const auto& [key, value] : bad) {
+    CheckpointMetadata metadata = to_checkpoint_metadata(example());
+    metadata[key] = value;
+    expect_refused(metadata, std::string("metadata ") + key + " = '" + value + "'");
+  }
+  CheckpointMetadata metadata = to_checkpoint_metadata(example());
+  metadata.erase("lr_gamma");
+  expect_refused(metadata, "no 'lr_gamma'");
+}
+
+TEST(RunMetadata, ScheduleDifferenceNamesTheOptionAndBothValues) {
+  const TrainingSchedule saved = example().schedule;
+  TrainingSchedule now = saved;
+  now.lr_schedule = "step";
+  ScheduleDifference d = schedule_difference(saved, now);
+  EXPECT_EQ(d.option, "--lr-schedule");
+  EXPECT_EQ(d.saved, "cosine");
+  EXPECT_EQ(d.now, "step");
+  // --epochs matters to a cosine schedule alone.
+  now = saved;
+  now.epochs = 30;
+  d = schedule_difference(saved, now);
+  EXPECT_EQ(d.option, "--epochs");
+  EXPECT_EQ(d.saved, "20");
+  TrainingSchedule step_saved = saved, step_now = saved;
+  step_saved.lr_schedule = step_now.lr_schedule = "step";
+  step_now.epochs = 30;
+  EXPECT_TRUE(schedule_difference(step_saved, step_now).option.empty());
+  now = saved;
+  now.patience = 4;
+  EXPECT_EQ(schedule_difference(saved, now).option, "--patience");
+  now = saved;
+  now.backbone_lr = 0;
+  d = schedule_difference(saved, now);
+  EXPECT_EQ(d.option, "--backbone-lr");
+  EXPECT_EQ(d.saved, "0.01");
+  EXPECT_EQ(d.now, "0");
 }
 
 }  // namespace
