@@ -37,6 +37,9 @@ int main(int argc, char** argv) {
   app.add_option("--lr-gamma", c.lr_gamma, "step: the factor of each decay")->capture_default_str();
   app.add_option("--patience", c.patience, "stop when validation RMSE has not improved for N epochs (0: never)")
       ->capture_default_str();
+  app.add_option("--precision", c.precision,
+                 "GEMM precision: fp32, tf32 (cuDNN's tensor cores; the CPU's rounding reference) or bf16 (CPU)")
+      ->capture_default_str();
   app.add_option("--seed", c.seed, "one seed for the split, weights, shuffles, augmentation and dropout")
       ->capture_default_str();
   app.add_option("--split-seed", c.split_seed,

@@ -148,7 +148,8 @@ std::vector<ScheduleField> schedule_fields(const TrainingSchedule& s) {
           {"--lr-gamma", "lr_gamma", float_text(s.lr_gamma)},
           {"--patience", "patience", std::to_string(s.patience)},
           {"--batch", "batch", std::to_string(s.batch)},
-          {"--epochs", "schedule_epochs", std::to_string(s.epochs)}};
+          {"--epochs", "schedule_epochs", std::to_string(s.epochs)},
+          {"--precision", "precision", s.precision}};
 }
 
 // Checkpoints without an 'optimizer' field come from before schedules: see TrainingSchedule.
@@ -168,6 +169,7 @@ TrainingSchedule read_schedule(const FieldReader& field) {
   s.patience = field.whole<int>("patience", 0, INT_MAX);
   s.batch = field.whole<int>("batch", 1, INT_MAX);
   s.epochs = field.whole<int>("schedule_epochs", 1, INT_MAX);
+  if (!field.text_or("precision", "").empty()) s.precision = field.one_of("precision", {"fp32", "tf32", "bf16"});
   return s;
 }
 

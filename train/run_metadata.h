@@ -39,6 +39,7 @@ struct TrainingSchedule {
   int batch = 0;
   int epochs = 0;         // the --epochs the schedule was made for (cosine anneals over it)
   float backbone_lr = 0;  // the backbone group's own rate; 0: --lr
+  std::string precision = "fp32";  // the GEMMs' (kernels/precision.h); unrecorded: fp32
 };
 
 // The first option (as its command-line flag) whose value differs between a

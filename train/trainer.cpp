@@ -117,7 +117,7 @@ data::LoaderOptions training_loader_options(const TrainConfig& c, data::LoaderOp
 
 TrainingSchedule describe_schedule(const TrainConfig& c, const OptimizerChoice& o) {
   return {o.name,           o.lr,       o.weight_decay, o.momentum, o.nesterov, c.lr_schedule, c.warmup_epochs,
-          c.lr_step_epochs, c.lr_gamma, c.patience,     c.batch,    c.epochs,   c.backbone_lr};
+          c.lr_step_epochs, c.lr_gamma, c.patience,     c.batch,    c.epochs,   c.backbone_lr, c.precision};
 }
 
 RunMetadata describe_run(const TrainConfig& c, const OptimizerChoice& o, const Model& model, const RunData& d) {
@@ -171,6 +171,7 @@ std::unique_ptr<Job> set_up(const TrainConfig& c) {
   const OptimizerChoice choice = choose_optimizer(c.optimizer, c.lr, c.weight_decay, c.momentum, c.nesterov);
   schedule_of(c, 1);  // refuses bad schedule options before any data is read
   Device device = choose_device(c.device, c.backend);
+  choose_precision(c.precision, device);
   RunData d = open_run_data(c);
   Model model = build_model(c, d.dataset.columns, device);
   check_batch_fits(model, c.batch);
@@ -356,7 +357,8 @@ nlohmann::ordered_json training_options(const Job& job) {
                                     {"patience", s.patience},
                                     {"epochs", job.c.epochs},  // asked for; the summary's "epochs" ran
                                     {"batch", s.batch},
-                                    {"init", job.model.spec.init}};
+                                    {"init", job.model.spec.init},
+                                    {"precision", s.precision}};
   if (s.backbone_lr > 0) options["backbone_lr"] = number(s.backbone_lr);
   return options;
 }

@@ -35,6 +35,7 @@ struct TrainConfig {
   int lr_step_epochs = 0;
   float lr_gamma = 0.1f;
   int patience = 0;  // stop when validation RMSE has not improved for this many epochs; 0: never
+  std::string precision = "fp32";  // the GEMMs': fp32, tf32 or bf16 (kernels/precision.h)
   uint64_t seed = 0;
   int64_t split_seed = -1;  // -1: the same as seed
   size_t limit = 0;
