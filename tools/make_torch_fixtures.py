@@ -335,26 +335,9 @@ def grad_sequence(shapes, steps):
 
 
 def adamax_torch_fixture():
-    fx = Fixture("torch_adamax")
     lr, betas, eps, steps = 0.01, (0.9, 0.999), 1e-8, 10
-    shapes = [(3, 4), (5,)]
-    params = [leaf(randn(*s)) for s in shapes]
-    for i, p in enumerate(params):
-        fx.tensors[f"p{i}.initial"] = p.detach().clone()
-    opt = torch.optim.Adamax(params, lr=lr, betas=betas, eps=eps)
-    for k, grads in enumerate(grad_sequence(shapes, steps)):
-        for i, (p, g) in enumerate(zip(params, grads)):
-            p.grad = g.clone()
-            fx.tensors[f"p{i}.grad.{k}"] = g
-        opt.step()
-        for i, p in enumerate(params):
-            fx.tensors[f"p{i}.after.{k}"] = p.detach().clone()
-    for i, p in enumerate(params):
-        fx.tensors[f"p{i}.exp_avg"] = opt.state[p]["exp_avg"].clone()
-        fx.tensors[f"p{i}.exp_inf"] = opt.state[p]["exp_inf"].clone()
-    fx.metadata.update(lr=lr, beta1=betas[0], beta2=betas[1], eps=eps, steps=steps, params=len(params))
-    return fx
-
+    return optimizer_fixture("torch_adamax", lambda params: torch.optim.Adamax(params, lr=lr, betas=betas, eps=eps),
+                             ["exp_avg", "exp_inf"], steps, lr=lr, beta1=betas[0], beta2=betas[1], eps=eps)
 
 
 def optimizer_fixture(name, make, slots, steps=10, **settings):
