@@ -13,9 +13,13 @@
 #include "kernels/dropout.h"
 #include "kernels/galaxy_tree_output.h"
 #include "kernels/global_avg_pool.h"
+#include "kernels/maxout.h"
 #include "kernels/maxpool2d.h"
 #include "kernels/mse.h"
 #include "kernels/optimizer_update.h"
+#include "kernels/precision.h"
+#include "kernels/view_merge.h"
+#include "kernels/views.h"
 
 namespace {
 [[noreturn]] void reached(const char* kernel) {
@@ -32,6 +36,8 @@ using nebula::Conv2dParams;
 using nebula::DenseParams;
 using nebula::GalaxyTreeLayout;
 using nebula::Pool2dParams;
+using nebula::ViewMergeParams;
+using nebula::ViewTableArrays;
 using F = float*;
 using C = const float*;
 
@@ -57,6 +63,8 @@ NO_GPU(cuda, galaxy_tree_forward, const GalaxyTreeLayout&, int64_t, C, F)
 NO_GPU(cuda, galaxy_tree_backward, const GalaxyTreeLayout&, int64_t, C, C, C, F)
 NO_GPU(cuda, global_avg_pool_forward, int, int, C, F)
 NO_GPU(cuda, global_avg_pool_backward, int, int, C, F)
+NO_GPU(cuda, maxout_forward, int64_t, int, C, F)
+NO_GPU(cuda, maxout_backward, int64_t, int, C, C, F)
 NO_GPU(cuda, maxpool2d_forward, const Pool2dParams&, C, F)
 NO_GPU(cuda, maxpool2d_backward, const Pool2dParams&, C, C, F)
 NO_GPU(cuda, mse_forward, int64_t, C, C, F)
@@ -67,6 +75,11 @@ NO_GPU(cuda, adamax_update, const nebula::AdamaxParams&, int64_t, nebula::Device
 NO_GPU(cuda, adam_update, const nebula::AdamParams&, int64_t, nebula::DeviceStepValues, const nebula::ParameterSlots*,
        int)
 NO_GPU(cuda, sgd_update, const nebula::SgdParams&, nebula::DeviceStepValues, const nebula::ParameterSlots*, int)
+
+NO_GPU(cuda, views_forward, const ViewTableArrays&, int64_t, int64_t, C, F)
+NO_GPU(cuda, views_backward, const ViewTableArrays&, int64_t, int64_t, C, F)
+NO_GPU(cuda, view_merge_forward, const ViewMergeParams&, C, F)
+NO_GPU(cuda, view_merge_backward, const ViewMergeParams&, C, F)
 
 NO_GPU(cudnn, relu_forward, int64_t, C, F)
 NO_GPU(cudnn, relu_backward, int64_t, C, C, F)
@@ -83,3 +96,6 @@ NO_GPU(cudnn, dense_backward_data, const DenseParams&, C, C, F)
 NO_GPU(cudnn, dense_backward_weight, const DenseParams&, C, C, F, F)
 NO_GPU(cudnn, maxpool2d_forward, const Pool2dParams&, C, F)
 NO_GPU(cudnn, maxpool2d_backward, const Pool2dParams&, C, C, F)
+
+// A setting, not a kernel: set_precision() passes it on whatever the device.
+void nebula::cudnn::set_tf32_math(bool) {}
